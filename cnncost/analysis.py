@@ -1,0 +1,189 @@
+"""Walk a graph with the op rules: shapes, costs, receptive fields, liveness peak → a Report."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import prod
+
+from cnncost.errors import CnnCostError, ShapeWarningError
+from cnncost.graph import INPUT
+from cnncost.ops import OPS
+from cnncost.ops.base import OpError, fmt_shape
+from cnncost.report import DTYPE_BYTES, BlockRow, LayerRow, Report, Totals
+
+
+def analyze_spec(spec, batch: int = 1, dtype: str = "float32", strict: bool = False) -> Report:
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise CnnCostError(f"batch must be a positive integer, not {batch!r}")
+    if dtype not in DTYPE_BYTES:
+        raise CnnCostError(f"unknown dtype {dtype!r}", None, f"choose one of {', '.join(DTYPE_BYTES)}")
+    graph = spec.graph
+    element_bytes = DTYPE_BYTES[dtype] * batch
+    shapes = {INPUT: graph.input_shape}
+    fields = {INPUT: ((1, 1),) * (len(graph.input_shape) - 1)}
+    rows = []
+    for node in graph.nodes:
+        row = layer_row(node, shapes, fields, batch, element_bytes)
+        if strict and row.warnings:
+            raise ShapeWarningError(f"layer {node.name!r}: {row.warnings[0]}", node.loc, "--strict turns warnings into errors")
+        shapes[node.name] = row.output_shape
+        fields[node.name] = row.receptive_field
+        rows.append(row)
+    input_bytes = prod(graph.input_shape) * element_bytes
+    peak, peak_layer = liveness_peak(graph, {row.name: row.activation_bytes for row in rows}, input_bytes)
+    params = sum(row.params for row in rows)
+    activation_bytes = sum(row.activation_bytes for row in rows)
+    totals = Totals(
+        params=params,
+        buffers=sum(row.buffers for row in rows),
+        macs=sum(row.macs for row in rows),
+        flops=sum(row.flops for row in rows),
+        activation_bytes=activation_bytes,
+        input_bytes=input_bytes,
+        param_bytes=params * DTYPE_BYTES[dtype],
+        peak_activation_bytes=peak,
+        peak_layer=peak_layer,
+        training_activation_bytes=input_bytes + activation_bytes,
+    )
+    return Report(
+        model=spec.name,
+        path=spec.path,
+        description=spec.description,
+        source=spec.source,
+        input_shape=graph.input_shape,
+        batch=batch,
+        dtype=dtype,
+        layers=tuple(rows),
+        blocks=block_rows(spec.groups, rows),
+        totals=totals,
+        reference=spec.reference,
+        unused=tuple(graph.unused()),
+    )
+
+
+def layer_row(node, shapes: dict, fields: dict, batch: int, element_bytes: int) -> LayerRow:
+    op = OPS[node.op]
+    in_shapes = [shapes[name] for name in node.inputs]
+    try:
+        op.check_inputs(in_shapes)
+        out = op.output_shape(node.attrs, in_shapes)
+        if any(d < 1 for d in out):
+            raise OpError(f"output shape {fmt_shape(out)} has an empty dimension")
+        window = op.window(node.attrs, in_shapes)
+        warnings = tuple(op.warnings(node.attrs, in_shapes))
+    except OpError as exc:
+        seen = ", ".join(f"{name} {fmt_shape(shape)}" for name, shape in zip(node.inputs, in_shapes))
+        where = node.attr_locs.get(exc.key, node.loc) if exc.key else node.loc
+        raise CnnCostError(f"layer {node.name!r} ({node.op}): {exc} [input: {seen or 'none'}]", where) from None
+    return LayerRow(
+        name=node.name,
+        op=node.op,
+        inputs=node.inputs,
+        input_shapes=tuple(in_shapes),
+        output_shape=out,
+        params=op.params(node.attrs, in_shapes),
+        buffers=op.buffers(node.attrs, in_shapes),
+        macs=op.macs(node.attrs, in_shapes, out) * batch,
+        flops=op.flops(node.attrs, in_shapes, out) * batch,
+        activation_bytes=prod(out) * element_bytes,
+        receptive_field=receptive_field([fields[name] for name in node.inputs], window),
+        warnings=warnings,
+        kind=op.group(node.attrs, in_shapes),
+        attrs=node.attrs,
+        location=str(node.loc),
+    )
+
+
+def receptive_field(inputs: list, window) -> tuple:
+    """Merge: the largest size and jump over all input paths. A window of kernel k, stride s then
+    grows the size by (k−1)·jump and multiplies the jump by s."""
+    axes = len(inputs[0]) if inputs else 0
+    merged = [(max(f[a][0] for f in inputs), max(f[a][1] for f in inputs)) for a in range(axes)]
+    if window is None or len(window) != axes:
+        return tuple(merged)
+    return tuple((size + (k - 1) * jump, jump * s) for (size, jump), (k, s) in zip(merged, window))
+
+
+def liveness_peak(graph, output_bytes: dict, input_bytes: int) -> tuple[int, str]:
+    """Inference peak: run in execution order, free each tensor after its last consumer, nothing in place.
+    The peak is taken while a layer runs: its inputs and its new output are both alive."""
+    consumers = graph.consumers()
+    remaining = {name: len(set(users)) for name, users in consumers.items()}
+    live = {INPUT: input_bytes}
+    current, peak, peak_layer = input_bytes, input_bytes, INPUT
+    for node in graph.nodes:
+        live[node.name] = output_bytes[node.name]
+        current += output_bytes[node.name]
+        if current > peak:
+            peak, peak_layer = current, node.name
+        for name in set(node.inputs):
+            remaining[name] -= 1
+            if remaining[name] == 0 and name != graph.output:
+                current -= live.pop(name)
+        if remaining[node.name] == 0 and node.name != graph.output:
+            current -= live.pop(node.name)
+    return peak, peak_layer
+
+
+def block_rows(groups, rows) -> tuple:
+    """Subtotals for every block instance and repeat, from the rows under its name."""
+    out = []
+    for group in groups:
+        prefix = group.name + "."
+        members = [row for row in rows if row.name.startswith(prefix)]
+        out.append(
+            BlockRow(
+                name=group.name,
+                kind=group.kind,
+                depth=group.name.count(".") + 1,
+                layers=len(members),
+                params=sum(r.params for r in members),
+                macs=sum(r.macs for r in members),
+                flops=sum(r.flops for r in members),
+                activation_bytes=sum(r.activation_bytes for r in members),
+            )
+        )
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class KindRow:
+    """One line of `--group-by op`: a kind of layer with its totals and shares of the whole."""
+
+    kind: str
+    layers: int
+    params: int
+    macs: int
+    param_share: float
+    mac_share: float
+
+
+def breakdown(report: Report) -> list[KindRow]:
+    kinds: dict[str, list] = {}
+    for row in report.layers:
+        kinds.setdefault(row.kind, []).append(row)
+    total_params, total_macs = report.totals.params or 1, report.totals.macs or 1
+    out = [
+        KindRow(kind, len(rs), sum(r.params for r in rs), sum(r.macs for r in rs), 0.0, 0.0) for kind, rs in kinds.items()
+    ]
+    out = [
+        KindRow(k.kind, k.layers, k.params, k.macs, k.params / total_params, k.macs / total_macs) for k in out
+    ]
+    return sorted(out, key=lambda k: (-k.macs, -k.params, k.kind))
+
+
+def collapse(report: Report, depth: int) -> list:
+    """Rows for `--depth N`: leaf layers down to depth N, and deeper ones folded into their block at depth N."""
+    blocks = {block.name: block for block in report.blocks}
+    out, shown = [], set()
+    for row in report.layers:
+        parts = row.name.split(".")
+        if len(parts) <= depth:
+            out.append(row)
+            continue
+        name = ".".join(parts[:depth])
+        if name not in shown and name in blocks:
+            shown.add(name)
+            out.append(blocks[name])
+        elif name not in blocks:
+            out.append(row)
+    return out

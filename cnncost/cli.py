@@ -1,0 +1,163 @@
+"""The `cnncost` command: parse options, call the API, hand the result to a renderer. Nothing else."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from cnncost.errors import CnnCostError
+
+FORMATS = ("table", "json", "csv", "markdown")
+DTYPES = ("float32", "float16", "bfloat16", "int8")
+
+
+def _shape(ctx, param, value):
+    if value is None:
+        return None
+    from cnncost.spec import parse_shape
+
+    try:
+        return parse_shape(value, None, "--input")
+    except CnnCostError as exc:
+        raise click.BadParameter(exc.message + (f" ({exc.hint})" if exc.hint else "")) from None
+
+
+input_option = click.option("--input", "input_shape", callback=_shape, metavar="CxHxW", help="Input shape per sample, overriding the spec's, e.g. 3x224x224.")
+batch_option = click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Batch size (MACs, FLOPs and bytes cover the whole batch).")
+dtype_option = click.option("--dtype", type=click.Choice(DTYPES), default="float32", show_default=True, help="Element type for memory figures.")
+output_option = click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file (atomically) instead of stdout.")
+force_option = click.option("--force", is_flag=True, help="Overwrite an existing --output file.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="cnncost")
+def cli():
+    """What a convolutional network costs, per layer, before you train it."""
+
+
+@cli.command()
+@click.argument("spec")
+@input_option
+@batch_option
+@dtype_option
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--columns", type=click.Choice(("standard", "lecture")), default="standard", show_default=True, help="lecture: the seed notes' AlexNet columns.")
+@click.option("--depth", type=click.IntRange(min=1), help="Fold layers deeper than N into their block's subtotal.")
+@click.option("--group-by", type=click.Choice(("op",)), help="One row per kind of layer (1×1 conv, depthwise conv, ...).")
+@click.option("--strict", is_flag=True, help="Treat warnings (e.g. a stride that skips input rows) as errors.")
+@output_option
+@force_option
+def summary(spec, input_shape, batch, dtype, fmt, columns, depth, group_by, strict, output, force):
+    """Per-layer shapes, parameters, MACs, memory and receptive field of SPEC (a file or bundled name)."""
+    from cnncost import analyze
+
+    if output:
+        from cnncost.output import check_writable
+
+        check_writable(output, force)
+    report = analyze(spec, input=input_shape, batch=batch, dtype=dtype, strict=strict)
+    if fmt == "json":
+        from cnncost.render.text import to_json
+
+        return emit(to_json(report), output)
+    from cnncost.render import views
+
+    if group_by:
+        view = views.kinds_view(report)
+    elif columns == "lecture":
+        view = views.lecture_view(report)
+    else:
+        view = views.standard_view(report, depth)
+    emit_view(view, fmt, output)
+
+
+@cli.command(name="list")
+def list_specs():
+    """The bundled specs, one line each."""
+    from cnncost.spec import load
+    from cnncost.spec.bundled import bundled_names
+    from cnncost.units import count
+
+    for name in bundled_names():
+        spec = load(name)
+        from cnncost.analysis import analyze_spec
+
+        totals = analyze_spec(spec).totals
+        summary_line = spec.description.strip().splitlines()[0] if spec.description.strip() else ""
+        click.echo(f"{name:<20} {count(totals.params):>10} params {count(totals.macs):>10}MACs  {summary_line}")
+
+
+@cli.command()
+def ops():
+    """Every op the spec format knows, with its keys and defaults."""
+    from cnncost.ops import OPS
+    from cnncost.ops.base import REQUIRED
+
+    for name, op in OPS.items():
+        keys = ", ".join(
+            key.name if key.default is REQUIRED else f"{key.name}={_default(key.default)}" for key in op.keys
+        )
+        click.echo(f"{name:<22} {keys or '-'}")
+
+
+def _default(value) -> str:
+    return str(value).lower() if isinstance(value, bool) or value is None else str(value)
+
+
+def emit_view(view, fmt: str, output: str | None) -> None:
+    if fmt == "markdown":
+        from cnncost.render.text import to_markdown
+
+        return emit(to_markdown(view), output)
+    if fmt == "csv":
+        from cnncost.render.text import to_csv
+
+        return emit(to_csv(view), output)
+    from cnncost.render.table import to_rich
+
+    emit_rich(to_rich(view), output)
+
+
+def emit(text: str, output: str | None) -> None:
+    if output:
+        from cnncost.output import write_atomic
+
+        write_atomic(output, text)
+    else:
+        click.echo(text, nl=False)
+
+
+def emit_rich(renderable, output: str | None) -> None:
+    from rich.console import Console
+
+    if output:
+        import io
+
+        buffer = io.StringIO()
+        Console(file=buffer, width=160, color_system=None).print(renderable)
+        return emit(buffer.getvalue(), output)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)
+    console.print(renderable)
+
+
+def main(argv=None) -> None:
+    """Entry point: every user error becomes one line on stderr and exit code 2; failures exit 1."""
+    try:
+        code = cli.main(args=argv, prog_name="cnncost", standalone_mode=False)
+    except CnnCostError as exc:
+        click.echo(str(exc), err=True)
+        code = exc.exit_code
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help(), err=True)
+        code = 2
+    except click.ClickException as exc:
+        exc.show()
+        code = 2
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("interrupted", err=True)
+        code = 130
+    except BrokenPipeError:
+        code = 0
+    sys.exit(code if isinstance(code, int) else 0)

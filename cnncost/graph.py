@@ -1,0 +1,91 @@
+"""Nodes and edges in execution order; cycles are found here, once."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cnncost.errors import CnnCostError, Location
+
+INPUT = "input"
+
+
+@dataclass(frozen=True)
+class Node:
+    """One layer: the op, its normalized attributes, and the names of the nodes it reads."""
+
+    name: str
+    op: str
+    attrs: dict
+    inputs: tuple
+    loc: Location
+    attr_locs: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def depth(self) -> int:
+        return self.name.count(".") + 1
+
+
+@dataclass(frozen=True)
+class Graph:
+    input_shape: tuple
+    nodes: tuple  # in execution order: every node after all of its inputs
+    output: str
+
+    def consumers(self) -> dict:
+        users = {INPUT: []}
+        for node in self.nodes:
+            users[node.name] = []
+        for node in self.nodes:
+            for name in node.inputs:
+                users[name].append(node.name)
+        return users
+
+    def unused(self) -> list[str]:
+        """Nodes whose result never reaches the output (dead branches)."""
+        by_name = {node.name: node for node in self.nodes}
+        live, stack = set(), [self.output]
+        while stack:
+            name = stack.pop()
+            if name in live or name == INPUT:
+                continue
+            live.add(name)
+            stack.extend(by_name[name].inputs)
+        return [node.name for node in self.nodes if node.name not in live]
+
+
+def build_graph(input_shape: tuple, nodes: list, output: str, where: Location) -> Graph:
+    """Order nodes so each follows its inputs, keeping the written order where it already works."""
+    index = {node.name: i for i, node in enumerate(nodes)}
+    waiting = {node.name: sum(1 for name in set(node.inputs) if name != INPUT) for node in nodes}
+    users: dict[str, list] = {}
+    for node in nodes:
+        for name in set(node.inputs):
+            if name != INPUT:
+                users.setdefault(name, []).append(node.name)
+    import heapq
+
+    ready = [index[name] for name, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        node = nodes[heapq.heappop(ready)]
+        order.append(node)
+        for user in users.get(node.name, ()):
+            waiting[user] -= 1
+            if waiting[user] == 0:
+                heapq.heappush(ready, index[user])
+    if len(order) < len(nodes):
+        stuck = [node for node in nodes if waiting[node.name] > 0]
+        cycle = _find_cycle({node.name: node for node in stuck})
+        raise CnnCostError(f"the layers form a cycle: {' → '.join(cycle)}", stuck[0].loc, "a layer cannot depend on its own output")
+    return Graph(tuple(input_shape), tuple(order), output)
+
+
+def _find_cycle(stuck: dict) -> list[str]:
+    start = next(iter(stuck))
+    path, seen = [start], {start: 0}
+    while True:
+        following = next(name for name in stuck[path[-1]].inputs if name in stuck)
+        if following in seen:
+            return [*path[seen[following]:], following]
+        seen[following] = len(path)
+        path.append(following)

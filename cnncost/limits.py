@@ -1,0 +1,9 @@
+"""Resource limits that keep any spec cheap to parse and analyse (documented in README, "Limits")."""
+
+MAX_SPEC_BYTES = 4 * 1024 * 1024  # a hand-written spec is a few KiB; 4 MiB leaves room for generated ones
+MAX_YAML_NODES = 1_000_000  # after alias expansion; stops "billion laughs" documents
+MAX_YAML_DEPTH = 64  # YAML nesting
+MAX_BLOCK_DEPTH = 32  # blocks instantiating blocks
+MAX_REPEAT = 10_000  # one repeat count
+MAX_NODES = 1_000_000  # layers after expanding blocks and repeats
+MAX_EXPR_CHARS = 200  # one ${...} expression

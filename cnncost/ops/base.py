@@ -1,0 +1,169 @@
+"""What every op declares: its keys, and its shape, parameter, cost and receptive-field rules.
+
+Shapes are per sample (no batch dimension): (C,), (C, L), (C, H, W) or (C, D, H, W).
+Every rule is a pure function of the input shapes and the normalized attributes, in Python ints.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from math import prod
+from typing import Any
+
+REQUIRED = object()
+AXIS_NAMES = {1: ("cols",), 2: ("rows", "cols"), 3: ("depth slices", "rows", "cols")}
+
+
+class OpError(ValueError):
+    """A rule cannot be applied (shapes do not fit); the caller adds the layer and location."""
+
+    def __init__(self, message: str, key: str | None = None):
+        super().__init__(message)
+        self.key = key
+
+
+@dataclass(frozen=True)
+class Key:
+    """One hyperparameter: its type, default and a line for the docs."""
+
+    name: str
+    kind: str  # int | count | ints | padding | bool | float | choice | int_list | axis
+    default: Any = REQUIRED
+    doc: str = ""
+    choices: tuple = ()
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+class Op:
+    """Base op: elementwise, shape-preserving, no parameters, no MACs; subclasses override."""
+
+    name = ""
+    family = "other"  # module it is documented under
+    doc = ""
+    keys: tuple[Key, ...] = ()
+    spatial: int | None = None  # number of spatial axes the op requires, None = any
+    arity: tuple[int, int | None] = (1, 1)
+    flops_per_element = 0  # elementwise FLOPs per output element (the documented convention)
+    flops_doc = "0"
+    elementwise = True  # shape-preserving; the lecture view folds these rows into the layer before
+
+    def normalize(self, raw: dict) -> dict:
+        """Check keys and types, fill defaults; raise OpError(key=...) for the offending key."""
+        known = {key.name: key for key in self.keys}
+        for name in raw:
+            if name not in known:
+                raise OpError(unknown_key_message(name, known, f"op {self.name!r}"), key=name)
+        attrs = {}
+        for key in self.keys:
+            if key.name in raw:
+                attrs[key.name] = coerce(key, raw[key.name], self.spatial)
+            elif key.required:
+                raise OpError(f"op {self.name!r} needs key {key.name!r} ({key.doc})")
+            else:
+                attrs[key.name] = coerce(key, key.default, self.spatial) if key.default is not None else None
+        return self.finish_attrs(attrs)
+
+    def finish_attrs(self, attrs: dict) -> dict:
+        return attrs
+
+    def check_inputs(self, in_shapes: list[tuple]) -> None:
+        low, high = self.arity
+        if len(in_shapes) < low or (high is not None and len(in_shapes) > high):
+            want = f"{low}" if low == high else f"{low} or more" if high is None else f"{low} to {high}"
+            raise OpError(f"op {self.name!r} takes {want} input(s), got {len(in_shapes)}")
+        if self.spatial is not None:
+            for shape in in_shapes:
+                if len(shape) != self.spatial + 1:
+                    raise OpError(
+                        f"op {self.name!r} expects a C×{'×'.join('DHW'[3 - self.spatial:])} input "
+                        f"({self.spatial + 1} dims per sample), got {fmt_shape(shape)}"
+                    )
+
+    def output_shape(self, attrs: dict, in_shapes: list[tuple]) -> tuple:
+        return in_shapes[0]
+
+    def params(self, attrs: dict, in_shapes: list[tuple]) -> int:
+        return 0
+
+    def buffers(self, attrs: dict, in_shapes: list[tuple]) -> int:
+        return 0
+
+    def macs(self, attrs: dict, in_shapes: list[tuple], out_shape: tuple) -> int:
+        return 0
+
+    def flops(self, attrs: dict, in_shapes: list[tuple], out_shape: tuple) -> int:
+        """FLOPs per sample: 2 per MAC plus the op's documented elementwise cost."""
+        return 2 * self.macs(attrs, in_shapes, out_shape) + self.flops_per_element * prod(out_shape)
+
+    def window(self, attrs: dict, in_shapes: list[tuple]):
+        """Per spatial axis (effective kernel, stride) for the receptive field, or None if pointwise."""
+        return None
+
+    def warnings(self, attrs: dict, in_shapes: list[tuple]) -> list[str]:
+        return []
+
+    def group(self, attrs: dict, in_shapes: list[tuple]) -> str:
+        """The kind of layer for `--group-by op`."""
+        return self.family
+
+
+def unknown_key_message(name: str, known, what: str) -> str:
+    close = difflib.get_close_matches(str(name), list(known), n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(known) or 'none'}"
+    return f"unknown key {name!r} for {what}{hint}"
+
+
+def fmt_shape(shape) -> str:
+    return "×".join(str(d) for d in shape) if shape else "scalar"
+
+
+def coerce(key: Key, value, spatial: int | None):
+    kind = key.kind
+    if kind in ("int", "count", "axis"):
+        return _int(key, value, minimum={"int": 1, "count": 0, "axis": None}[kind])
+    if kind == "ints":
+        return _per_axis(key, value, spatial, minimum=0 if key.name == "padding" else 1)
+    if kind == "padding":
+        if isinstance(value, str):
+            if value not in ("same", "valid"):
+                raise OpError(f"{key.name!r} must be an integer, a list, 'same' or 'valid', not {value!r}", key.name)
+            return value
+        return _per_axis(key, value, spatial, minimum=0)
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise OpError(f"{key.name!r} must be true or false, not {value!r}", key.name)
+        return value
+    if kind == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise OpError(f"{key.name!r} must be a number, not {value!r}", key.name)
+        return float(value)
+    if kind == "choice":
+        if value not in key.choices:
+            raise OpError(f"{key.name!r} must be one of {', '.join(map(str, key.choices))}, not {value!r}", key.name)
+        return value
+    if kind == "int_list":
+        if not isinstance(value, list) or not value:
+            raise OpError(f"{key.name!r} must be a non-empty list of integers, not {value!r}", key.name)
+        return tuple(_int(key, item, minimum=1) for item in value)
+    raise AssertionError(kind)
+
+
+def _int(key: Key, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise OpError(f"{key.name!r} must be an integer, not {value!r}", key.name)
+    if minimum is not None and value < minimum:
+        raise OpError(f"{key.name!r} must be at least {minimum}, not {value}", key.name)
+    return value
+
+
+def _per_axis(key: Key, value, spatial: int | None, minimum: int) -> tuple:
+    """An int means the same on every spatial axis; a list gives one value per axis."""
+    count = spatial or 1
+    if isinstance(value, list):
+        if len(value) != count:
+            raise OpError(f"{key.name!r} needs {count} value(s), one per spatial axis, got {len(value)}", key.name)
+        return tuple(_int(key, item, minimum) for item in value)
+    return (_int(key, value, minimum),) * count

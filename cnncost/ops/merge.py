@@ -1,0 +1,72 @@
+"""Ops that combine several inputs: residual add, elementwise multiply, channel concat."""
+from __future__ import annotations
+
+from math import prod
+
+from cnncost.ops import register
+from cnncost.ops.base import Key, Op, OpError, fmt_shape
+
+
+class Add(Op):
+    name = "add"
+    family = "merge"
+    doc = "elementwise sum of inputs of one shape (residual connection)"
+    arity = (2, None)
+    flops_doc = "inputs−1 per output element"
+    elementwise = False
+
+    def output_shape(self, attrs, in_shapes):
+        first = in_shapes[0]
+        for shape in in_shapes[1:]:
+            if shape != first:
+                raise OpError(f"cannot add shapes {fmt_shape(first)} and {fmt_shape(shape)}")
+        return first
+
+    def flops(self, attrs, in_shapes, out_shape):
+        return (len(in_shapes) - 1) * prod(out_shape)
+
+
+class Mul(Add):
+    name = "mul"
+    doc = "elementwise product with broadcasting (squeeze-excite gating: C×H×W · C×1×1)"
+
+    def output_shape(self, attrs, in_shapes):
+        out = in_shapes[0]
+        for shape in in_shapes[1:]:
+            out = _broadcast(out, shape)
+        return out
+
+
+def _broadcast(a: tuple, b: tuple) -> tuple:
+    """NumPy's rule, aligned from the last axis."""
+    if len(a) < len(b):
+        a, b = b, a
+    b = (1,) * (len(a) - len(b)) + b
+    out = []
+    for x, y in zip(a, b):
+        if x != y and 1 not in (x, y):
+            raise OpError(f"cannot broadcast shapes {fmt_shape(a)} and {fmt_shape(b)}")
+        out.append(max(x, y))
+    return tuple(out)
+
+
+class Concat(Op):
+    name = "concat"
+    family = "merge"
+    doc = "join inputs along one axis (default channels); other axes must match"
+    keys = (Key("axis", "axis", 0, "per-sample axis to join along; 0 = channels"),)
+    arity = (2, None)
+    elementwise = False
+
+    def output_shape(self, attrs, in_shapes):
+        first, axis = in_shapes[0], attrs["axis"]
+        if not -len(first) <= axis < len(first):
+            raise OpError(f"axis {axis} is out of range for shape {fmt_shape(first)}", "axis")
+        axis %= len(first)
+        for shape in in_shapes[1:]:
+            if len(shape) != len(first) or any(x != y for i, (x, y) in enumerate(zip(first, shape)) if i != axis):
+                raise OpError(f"cannot concat {fmt_shape(first)} and {fmt_shape(shape)} along axis {axis}")
+        return (*first[:axis], sum(s[axis] for s in in_shapes), *first[axis + 1:])
+
+
+register(Add(), Mul(), Concat())

@@ -1,0 +1,96 @@
+"""Normalization layers. Learned affine scale and shift are parameters; running statistics are buffers."""
+from __future__ import annotations
+
+from math import prod
+
+from cnncost.ops import register
+from cnncost.ops.base import Key, Op, OpError
+
+EPS = Key("eps", "float", 1e-5, "added to the variance")
+
+
+class BatchNorm(Op):
+    name = "batchnorm"
+    family = "normalization"
+    doc = "batch normalization over the channel axis (PyTorch BatchNorm1d/2d/3d), inference mode"
+    keys = (EPS, Key("affine", "bool", True, "learn a scale and shift per channel (2·C parameters)"))
+    flops_per_element = 2
+    flops_doc = "2 per element (scale and shift, statistics folded at inference)"
+
+    def params(self, attrs, in_shapes):
+        return 2 * in_shapes[0][0] if attrs["affine"] else 0
+
+    def buffers(self, attrs, in_shapes):
+        return 2 * in_shapes[0][0]  # running mean and variance
+
+
+class StatNorm(Op):
+    """Norms that compute statistics per sample: 5 FLOPs per element for them, plus 2 for the affine."""
+
+    family = "normalization"
+    flops_doc = "5 per element (mean, variance, normalize), +2 with affine"
+
+    def flops(self, attrs, in_shapes, out_shape):
+        return prod(out_shape) * (7 if attrs["affine"] else 5)
+
+    def params(self, attrs, in_shapes):
+        return 2 * in_shapes[0][0] if attrs["affine"] else 0
+
+
+class InstanceNorm(StatNorm):
+    name = "instancenorm"
+    doc = "instance normalization: per sample and channel over the spatial axes"
+    keys = (EPS, Key("affine", "bool", False, "learn a scale and shift per channel"))
+
+
+class GroupNorm(StatNorm):
+    name = "groupnorm"
+    doc = "group normalization: per sample over groups of channels"
+    keys = (Key("groups", "int", doc="number of channel groups"), EPS, Key("affine", "bool", True, "per-channel scale and shift"))
+
+    def output_shape(self, attrs, in_shapes):
+        if in_shapes[0][0] % attrs["groups"]:
+            raise OpError(f"groups={attrs['groups']} must divide the {in_shapes[0][0]} channels", "groups")
+        return in_shapes[0]
+
+
+class LayerNorm(StatNorm):
+    name = "layernorm"
+    doc = "layer normalization over the trailing `dims` per-sample axes"
+    keys = (
+        Key("dims", "int", None, "how many trailing axes to normalize (default: all per-sample axes)"),
+        EPS,
+        Key("affine", "bool", True, "learn a scale and shift per normalized element"),
+    )
+
+    def normalized_shape(self, attrs, shape):
+        dims = attrs["dims"] or len(shape)
+        if dims > len(shape):
+            raise OpError(f"dims={dims} but the input {shape} has only {len(shape)} axes", "dims")
+        return shape[len(shape) - dims:]
+
+    def output_shape(self, attrs, in_shapes):
+        self.normalized_shape(attrs, in_shapes[0])
+        return in_shapes[0]
+
+    def params(self, attrs, in_shapes):
+        return 2 * prod(self.normalized_shape(attrs, in_shapes[0])) if attrs["affine"] else 0
+
+
+class LocalResponseNorm(Op):
+    name = "lrn"
+    family = "normalization"
+    doc = "local response normalization across channels (AlexNet; PyTorch LocalResponseNorm)"
+    keys = (
+        Key("size", "int", doc="number of neighbouring channels"),
+        Key("alpha", "float", 1e-4, "scale"),
+        Key("beta", "float", 0.75, "exponent"),
+        Key("k", "float", 1.0, "additive constant"),
+    )
+    flops_doc = "2·size + 3 per element (squares and sums over the window, then scale, power, divide)"
+
+    def flops(self, attrs, in_shapes, out_shape):
+        return prod(out_shape) * (2 * attrs["size"] + 3)
+
+
+register(BatchNorm(), InstanceNorm(), GroupNorm(), LayerNorm(), LocalResponseNorm())

@@ -1,0 +1,129 @@
+"""Pooling: no parameters and no multiply-accumulates; FLOPs count the comparisons or additions."""
+from __future__ import annotations
+
+from math import prod
+
+from cnncost.ops import register
+from cnncost.ops.base import Key, Op, OpError
+from cnncost.ops.window import dropped_warnings, effective_kernel, output_size
+
+
+class Pool(Op):
+    family = "pooling"
+    elementwise = False
+
+    def __init__(self, kind: str, spatial: int):
+        self.kind, self.spatial = kind, spatial
+        self.name = f"{kind}pool{spatial}d"
+        self.doc = f"{spatial}-D {kind} pooling (PyTorch {kind.capitalize()}Pool{spatial}d)"
+        self.flops_doc = "kernel−1 comparisons per output element" if kind == "max" else "kernel adds+divide per output element"
+        keys = [
+            Key("kernel", "ints", doc="window size: int or one per spatial axis"),
+            Key("stride", "ints", None, "step between windows (default: the kernel size)"),
+            Key("padding", "ints", 0, "implicit padding on each side (−inf for max, 0 for avg)"),
+        ]
+        if kind == "max":
+            keys.append(Key("dilation", "ints", 1, "spacing between window taps"))
+        keys.append(Key("ceil_mode", "bool", False, "round the output size up instead of down"))
+        if kind == "avg":
+            keys.append(Key("count_include_pad", "bool", True, "divide by the full window including padding"))
+        self.keys = tuple(keys)
+
+    def finish_attrs(self, attrs):
+        if attrs["stride"] is None:
+            attrs["stride"] = attrs["kernel"]
+        attrs.setdefault("dilation", (1,) * self.spatial)
+        for k, p in zip(attrs["kernel"], attrs["padding"]):
+            if 2 * p > k:
+                raise OpError(f"padding {p} must be at most half the kernel {k} (as in PyTorch)", "padding")
+        if self.kind == "avg":
+            attrs.pop("dilation")
+        return attrs
+
+    def geometry(self, attrs, in_shape):
+        dilation = attrs.get("dilation", (1,) * self.spatial)
+        kernels = [effective_kernel(k, d) for k, d in zip(attrs["kernel"], dilation)]
+        return in_shape[1:], kernels, [(p, p) for p in attrs["padding"]]
+
+    def output_shape(self, attrs, in_shapes):
+        sizes, kernels, pad_list = self.geometry(attrs, in_shapes[0])
+        spatial = (
+            output_size(n, k, s, p, attrs["ceil_mode"]) for n, k, s, p in zip(sizes, kernels, attrs["stride"], pad_list)
+        )
+        return (in_shapes[0][0], *spatial)
+
+    def flops(self, attrs, in_shapes, out_shape):
+        window = prod(attrs["kernel"])
+        return prod(out_shape) * (window - 1 if self.kind == "max" else window)
+
+    def window(self, attrs, in_shapes):
+        _, kernels, _ = self.geometry(attrs, in_shapes[0])
+        return list(zip(kernels, attrs["stride"]))
+
+    def warnings(self, attrs, in_shapes):
+        sizes, kernels, pad_list = self.geometry(attrs, in_shapes[0])
+        return dropped_warnings(sizes, kernels, attrs["stride"], pad_list, attrs["ceil_mode"])
+
+
+class AdaptivePool(Op):
+    """PyTorch's adaptive pooling: bin i spans [floor(i·n/o), ceil((i+1)·n/o))."""
+
+    family = "pooling"
+    elementwise = False
+    flops_doc = "one comparison or add per input element"
+
+    def __init__(self, kind: str, spatial: int):
+        self.kind, self.spatial = kind, spatial
+        self.name = f"adaptive_{kind}pool{spatial}d"
+        self.doc = f"{spatial}-D adaptive {kind} pooling to a fixed output size"
+        self.keys = (Key("output", "ints", doc="output size: int or one per spatial axis"),)
+
+    def output_shape(self, attrs, in_shapes):
+        return (in_shapes[0][0], *attrs["output"])
+
+    def flops(self, attrs, in_shapes, out_shape):
+        return prod(in_shapes[0])
+
+    def window(self, attrs, in_shapes):
+        return [(_widest_bin(n, o), max(n // o, 1)) for n, o in zip(in_shapes[0][1:], attrs["output"])]
+
+
+def _widest_bin(size: int, out: int) -> int:
+    """Exact for up to 65,536 bins; beyond that the bound ceil(n/o)+1 (bins overlap by at most one)."""
+    if out > 65536:
+        return -(-size // out) + 1
+    return max(-(-(i + 1) * size // out) - (i * size // out) for i in range(out))
+
+
+class GlobalPool(Op):
+    """Pools each channel over all spatial positions; keepdims leaves C×1×…×1 (for squeeze-excite)."""
+
+    family = "pooling"
+    elementwise = False
+    flops_doc = "one comparison or add per input element"
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self.name = f"global_{kind}pool"
+        self.doc = f"global {kind} pooling over every spatial axis"
+        self.keys = (Key("keepdims", "bool", False, "keep the spatial axes as size 1"),)
+
+    def check_inputs(self, in_shapes):
+        super().check_inputs(in_shapes)
+        if len(in_shapes[0]) < 2:
+            raise OpError(f"op {self.name!r} needs spatial axes to pool over, got a flat input of shape {in_shapes[0]}")
+
+    def output_shape(self, attrs, in_shapes):
+        shape = in_shapes[0]
+        return (shape[0], *[1] * (len(shape) - 1)) if attrs["keepdims"] else (shape[0],)
+
+    def flops(self, attrs, in_shapes, out_shape):
+        return prod(in_shapes[0])
+
+    def window(self, attrs, in_shapes):
+        return [(n, n) for n in in_shapes[0][1:]]
+
+
+register(*(Pool(kind, n) for kind in ("max", "avg") for n in (1, 2, 3)))
+register(*(AdaptivePool(kind, n) for kind in ("avg", "max") for n in (1, 2, 3)))
+register(GlobalPool("avg"), GlobalPool("max"))

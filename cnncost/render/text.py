@@ -1,0 +1,40 @@
+"""Views as Markdown and CSV text; JSON straight from the report's dict."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from cnncost.render.views import View
+
+
+def to_json(report) -> str:
+    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def to_markdown(view: View) -> str:
+    lines = [f"### {view.title}", ""]
+    lines.append("| " + " | ".join(c.header for c in view.columns) + " |")
+    lines.append("|" + "|".join("---:" if c.numeric else "---" for c in view.columns) + "|")
+    for row in view.rows:
+        lines.append("| " + " | ".join(_md(c.human(c.value(row))) for c in view.columns) + " |")
+    if view.total_row:
+        cells = [f"**{_md(c.human(v))}**" if v != "" else "" for c, v in zip(view.columns, view.total_row)]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    lines += [f"- **{label}:** {text}" for label, text in view.totals]
+    lines += [f"> {note}" if i == 0 else f"- {note}" for i, note in enumerate(view.notes)]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def to_csv(view: View) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([c.header for c in view.columns])
+    for row in view.rows:
+        writer.writerow([c.value(row) for c in view.columns])
+    return buffer.getvalue()
+
+
+def _md(text) -> str:
+    return str(text).replace("|", "\\|")

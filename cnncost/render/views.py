@@ -1,0 +1,142 @@
+"""Tabular views of a Report: which columns, in which order, with raw values and their human form.
+
+Views only read the report. The table, Markdown and CSV renderers format any view;
+CSV writes the raw values, the others the human ones.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from cnncost import units
+from cnncost.analysis import breakdown, collapse
+from cnncost.report import BlockRow, Report
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    value: Callable  # row -> raw value (int, float, str)
+    human: Callable = str
+    numeric: bool = True
+
+
+@dataclass(frozen=True)
+class View:
+    title: str
+    columns: tuple
+    rows: tuple
+    totals: tuple = ()  # (label, human text) lines under the table
+    notes: tuple = ()  # conventions and warnings
+    total_row: tuple | None = None  # one raw value per column, or None
+
+
+def conventions(report: Report) -> str:
+    per = f"{report.dtype} = {report.dtype_bytes} B/element"
+    batch = f"batch {report.batch} included" if report.batch else ""
+    return (
+        f"MACs = multiply-accumulates of conv and linear layers (1 MAC = 2 FLOPs); FLOPs = 2·MACs + elementwise ops. "
+        f"Memory = output activations, {per}, {batch}; 1 KiB = 1024 B. Shapes and params are per sample."
+    )
+
+
+def _rf(row) -> str:
+    field_ = getattr(row, "receptive_field", ())
+    if not field_:
+        return ""
+    sizes = "×".join(str(size) for size, _ in field_)
+    jumps = "×".join(str(jump) for _, jump in field_)
+    if len({s for s, _ in field_}) == 1 and len({j for _, j in field_}) == 1:
+        sizes, jumps = str(field_[0][0]), str(field_[0][1])
+    return f"{sizes} /{jumps}"
+
+
+def standard_view(report: Report, depth: int | None = None) -> View:
+    rows = collapse(report, depth) if depth else list(report.layers)
+    columns = (
+        Column("Layer", lambda r: r.name + (" ⚠" if getattr(r, "warnings", ()) else ""), numeric=False),
+        Column("Op", lambda r: r.op if not isinstance(r, BlockRow) else f"{r.kind} ×{r.layers}", numeric=False),
+        Column("Output", lambda r: units.shape(r.output_shape) if not isinstance(r, BlockRow) else "", numeric=False),
+        Column("Params", lambda r: r.params, units.count),
+        Column("MACs", lambda r: r.macs, units.count),
+        Column("FLOPs", lambda r: r.flops, units.count),
+        Column("Memory", lambda r: r.activation_bytes, units.size),
+        Column("RF size /jump", _rf, numeric=False),
+    )
+    t = report.totals
+    totals = (
+        ("Params", f"{t.params:,} ({units.count(t.params)}); buffers {t.buffers:,}; memory {units.size(t.param_bytes)}"),
+        ("MACs", f"{t.macs:,} ({units.count(t.macs)} MACs) = {units.count(t.flops)} FLOPs with elementwise ops"),
+        ("Activations", f"{units.size(t.activation_bytes)} all outputs; input {units.size(t.input_bytes)}"),
+        ("Peak (inference)", f"{units.size(t.peak_activation_bytes)} at {t.peak_layer} (liveness, input counted)"),
+        ("Training", f"{units.size(t.training_activation_bytes)} kept for the backward pass (input + every output)"),
+    )
+    notes = [conventions(report)]
+    notes += [f"⚠ {row.name}: {w}" for row in report.layers for w in row.warnings]
+    if report.unused:
+        notes.append(f"⚠ never reach the output: {', '.join(report.unused)}")
+    title = f"{report.model} — input {units.shape(report.input_shape)}, batch {report.batch}, {report.dtype}"
+    total_row = ("total", "", units.shape(report.output_shape), t.params, t.macs, t.flops, t.activation_bytes, "")
+    return View(title, columns, tuple(rows), totals, tuple(notes), total_row)
+
+
+def lecture_view(report: Report) -> View:
+    """The seed notes' AlexNet columns: Memory KB = KiB of the output, Params k = thousands,
+    FLOP M = millions of multiply-adds (the lecture counts one multiply-add as one FLOP)."""
+    rows = [row for row in report.layers if not _folded(row)]
+    attr = lambda key: lambda r: _axis(r.attrs.get(key))  # noqa: E731
+    columns = (
+        Column("Layer", lambda r: r.name, numeric=False),
+        Column("Input C", lambda r: r.input_shapes[0][0] if r.input_shapes else ""),
+        Column("Input H/W", lambda r: _spatial(r.input_shapes[0]) if r.input_shapes else ""),
+        Column("Filters", lambda r: r.attrs.get("out", "") if r.op.startswith("conv") else ""),
+        Column("Kernel", attr("kernel")),
+        Column("Stride", attr("stride")),
+        Column("Pad", lambda r: _axis(r.attrs.get("padding")) if "kernel" in r.attrs else ""),
+        Column("Output C", lambda r: r.output_shape[0]),
+        Column("Output H/W", lambda r: _spatial(r.output_shape)),
+        Column("Memory (KB)", lambda r: r.activation_bytes / 1024, lambda v: f"{v:,.0f}"),
+        Column("Params (k)", lambda r: r.params / 1000, lambda v: f"{v:,.0f}"),
+        Column("FLOP (M)", lambda r: r.macs / 10**6, lambda v: f"{v:,.1f}"),
+    )
+    note = (
+        f"As in the lecture: FLOP = one multiply-add (MACs), Memory = output KB with 1 KB = 1024 B, "
+        f"{report.dtype} ({report.dtype_bytes} B), batch {report.batch}; activation, dropout and normalization rows are folded away."
+    )
+    return View(f"{report.model} (lecture columns)", columns, tuple(rows), (), (note,))
+
+
+def kinds_view(report: Report) -> View:
+    """`--group-by op`: MACs and params per kind of layer, with shares (MobileNet's Table 2)."""
+    columns = (
+        Column("Kind", lambda k: k.kind, numeric=False),
+        Column("Layers", lambda k: k.layers),
+        Column("MACs", lambda k: k.macs, units.count),
+        Column("MACs %", lambda k: round(100 * k.mac_share, 2), lambda v: f"{v:.2f}%"),
+        Column("Params", lambda k: k.params, units.count),
+        Column("Params %", lambda k: round(100 * k.param_share, 2), lambda v: f"{v:.2f}%"),
+    )
+    t = report.totals
+    total_row = ("total", len(report.layers), t.macs, 100.0, t.params, 100.0)
+    return View(f"{report.model} by kind of layer", columns, tuple(breakdown(report)), (), (conventions(report),), total_row)
+
+
+def _folded(row) -> bool:
+    from cnncost.ops import OPS
+
+    return OPS[row.op].elementwise
+
+
+def _axis(value) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, tuple):
+        return str(value[0]) if len(set(value)) == 1 else "×".join(map(str, value))
+    return str(value)
+
+
+def _spatial(shape) -> str:
+    rest = shape[1:]
+    if not rest:
+        return ""
+    return str(rest[0]) if len(set(rest)) == 1 else "×".join(map(str, rest))

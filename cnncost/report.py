@@ -1,0 +1,135 @@
+"""What an analysis returns: plain, frozen data that renderers and scripts read."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+SCHEMA_VERSION = 1
+DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """One leaf layer. Shapes are per sample; macs, flops and activation_bytes cover the whole batch."""
+
+    name: str
+    op: str
+    inputs: tuple
+    input_shapes: tuple
+    output_shape: tuple
+    params: int
+    buffers: int
+    macs: int
+    flops: int
+    activation_bytes: int
+    receptive_field: tuple  # per spatial axis of the network input: (size, jump)
+    warnings: tuple
+    kind: str  # the `--group-by op` category
+    attrs: dict = field(compare=False)
+    location: str = ""
+
+
+@dataclass(frozen=True)
+class BlockRow:
+    """A block instance or repeat group, with the subtotals of the layers under its name."""
+
+    name: str
+    kind: str
+    depth: int
+    layers: int
+    params: int
+    macs: int
+    flops: int
+    activation_bytes: int
+
+
+@dataclass(frozen=True)
+class Totals:
+    params: int
+    buffers: int
+    macs: int
+    flops: int
+    activation_bytes: int  # every layer output, whole batch
+    input_bytes: int
+    param_bytes: int
+    peak_activation_bytes: int  # inference, by liveness in execution order, input included
+    peak_layer: str
+    training_activation_bytes: int  # input + every layer output, kept for the backward pass
+
+
+@dataclass(frozen=True)
+class Report:
+    model: str
+    path: str
+    description: str
+    source: str
+    input_shape: tuple
+    batch: int
+    dtype: str
+    layers: tuple
+    blocks: tuple
+    totals: Totals
+    reference: dict
+    unused: tuple = ()
+
+    @property
+    def dtype_bytes(self) -> int:
+        return DTYPE_BYTES[self.dtype]
+
+    @property
+    def output_shape(self) -> tuple:
+        return self.layers[-1].output_shape if self.layers else self.input_shape
+
+    def to_dict(self) -> dict:
+        """The JSON contract (README, "JSON output"); keys are only ever added."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "model": self.model,
+            "source": self.source,
+            "input_shape": list(self.input_shape),
+            "batch": self.batch,
+            "dtype": self.dtype,
+            "dtype_bytes": self.dtype_bytes,
+            "conventions": CONVENTIONS,
+            "layers": [_layer_dict(row) for row in self.layers],
+            "blocks": [asdict(block) for block in self.blocks],
+            "totals": asdict(self.totals),
+            "unused_layers": list(self.unused),
+            "reference": _plain(self.reference),
+        }
+
+
+CONVENTIONS = {
+    "macs": "multiply-accumulates of conv and linear layers; 1 MAC = 2 FLOPs",
+    "flops": "2 per MAC plus each op's documented elementwise cost",
+    "activation_bytes": "output elements × batch × bytes per element",
+    "batch_included": "macs, flops and *_bytes cover the whole batch; shapes and params are per sample",
+    "kib": "1 KiB = 1024 bytes",
+}
+
+
+def _layer_dict(row: LayerRow) -> dict:
+    return {
+        "name": row.name,
+        "op": row.op,
+        "inputs": list(row.inputs),
+        "output_shape": list(row.output_shape),
+        "params": row.params,
+        "buffers": row.buffers,
+        "macs": row.macs,
+        "flops": row.flops,
+        "activation_bytes": row.activation_bytes,
+        "receptive_field": [{"size": size, "jump": jump} for size, jump in row.receptive_field],
+        "warnings": list(row.warnings),
+        "kind": row.kind,
+        "attrs": _plain(row.attrs),
+    }
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)

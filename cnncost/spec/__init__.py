@@ -1,0 +1,141 @@
+"""From a spec file or bundled name to a validated graph: the one parsed form both computations share."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from cnncost.errors import CnnCostError, Location
+from cnncost.graph import Graph, Node, build_graph
+from cnncost.ops import OPS
+from cnncost.ops.base import OpError, unknown_key_message
+from cnncost.spec.bundled import resolve_source
+from cnncost.spec.expand import BLOCK_KEYS, GRAPH_INPUT, Expander, Ref, Scope
+from cnncost.spec.yamlload import LocDict, LocList, load_yaml, read_spec_text
+
+TOP_KEYS = ("name", "description", "source", "input", "layers", "blocks", "output", "reference", "budget")
+REQUIRED_TOP = ("name", "input", "layers")
+_SHAPE = re.compile(r"^\s*\d+(\s*[x×,]\s*\d+)*\s*$")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A parsed spec: its metadata and its graph."""
+
+    name: str
+    path: str
+    graph: Graph
+    description: str = ""
+    source: str = ""
+    reference: dict = field(default_factory=dict)
+    budget: dict = field(default_factory=dict)
+    budget_locs: dict = field(default_factory=dict)
+    groups: tuple = ()
+
+
+def load(source: str, input_shape: tuple | None = None) -> Spec:
+    """Load a spec file or a bundled name (`alexnet`); `input_shape` overrides the spec's input."""
+    path = resolve_source(source)
+    text = read_spec_text(path)
+    return load_text(text, path, input_shape)
+
+
+def load_text(text: str, path: str = "<spec>", input_shape: tuple | None = None) -> Spec:
+    doc = load_yaml(text, path)
+    if not isinstance(doc, LocDict):
+        raise CnnCostError("a spec must be a mapping with `name`, `input` and `layers`", getattr(doc, "loc", Location(path, 1)))
+    check_top_keys(doc)
+    shape = input_shape or parse_shape(doc["input"], doc.value_loc("input"))
+    blocks = check_blocks(doc.get("blocks"), doc)
+    layers = doc["layers"]
+    if not isinstance(layers, LocList) or not layers:
+        raise CnnCostError("`layers` must be a non-empty list", doc.value_loc("layers"))
+    expander = Expander(blocks)
+    top = Scope("", {}, None)
+    top.input_ref = Ref(top, GRAPH_INPUT, doc.value_loc("input"))
+    last = expander.expand_list(top, layers)
+    output = doc.get("output", last)
+    if not isinstance(output, str):
+        raise CnnCostError("`output` must be a layer name", doc.value_loc("output"))
+    names = {GRAPH_INPUT, *(node.name for node in expander.nodes)}
+    nodes = [make_node(spec_node, expander, names) for spec_node in expander.nodes]
+    output_name = expander.resolve(Ref(top, output, doc.value_loc("output") if "output" in doc else doc.value_loc("layers")), names)
+    graph = build_graph(shape, nodes, output_name, Location(path))
+    budget = doc.get("budget") or {}
+    return Spec(
+        name=_text(doc, "name"),
+        path=path,
+        graph=graph,
+        description=_text(doc, "description"),
+        source=_text(doc, "source"),
+        reference=dict(doc.get("reference") or {}),
+        budget=dict(budget),
+        budget_locs=dict(getattr(budget, "value_locs", {})),
+        groups=tuple(expander.groups),
+    )
+
+
+def make_node(spec_node, expander: Expander, names: set) -> Node:
+    op = OPS[spec_node.op]
+    try:
+        attrs = op.normalize(spec_node.raw)
+    except OpError as exc:
+        where = spec_node.attr_locs.get(exc.key, spec_node.loc) if exc.key else spec_node.loc
+        raise CnnCostError(f"layer {spec_node.name!r}: {exc}", where) from None
+    inputs = tuple(expander.resolve(ref, names) for ref in spec_node.inputs)
+    return Node(spec_node.name, spec_node.op, attrs, inputs, spec_node.loc, spec_node.attr_locs)
+
+
+def check_top_keys(doc: LocDict) -> None:
+    for key in doc:
+        if key not in TOP_KEYS:
+            raise CnnCostError(unknown_key_message(key, TOP_KEYS, "a spec"), doc.key_loc(key))
+    for key in REQUIRED_TOP:
+        if key not in doc:
+            raise CnnCostError(f"spec is missing `{key}`", doc.loc, "a spec needs `name`, `input` and `layers`")
+    for key in ("name", "description", "source"):
+        if key in doc and not isinstance(doc[key], str):
+            raise CnnCostError(f"`{key}` must be text", doc.value_loc(key))
+    for key in ("reference", "budget"):
+        if key in doc and doc[key] is not None and not isinstance(doc[key], dict):
+            raise CnnCostError(f"`{key}` must be a mapping", doc.value_loc(key))
+
+
+def check_blocks(blocks, doc: LocDict) -> dict:
+    if blocks is None:
+        return {}
+    if not isinstance(blocks, LocDict):
+        raise CnnCostError("`blocks` must map block names to definitions", doc.value_loc("blocks"))
+    for name, block in blocks.items():
+        where = blocks.key_loc(name)
+        if name in OPS:
+            raise CnnCostError(f"block name {name!r} is already an op", where, "choose another name")
+        if not isinstance(block, LocDict):
+            raise CnnCostError(f"block {name!r} must be a mapping with `layers`", where)
+        for key in block:
+            if key not in BLOCK_KEYS:
+                raise CnnCostError(unknown_key_message(key, BLOCK_KEYS, f"block {name!r}"), block.key_loc(key))
+        if not isinstance(block.get("layers"), LocList) or not block["layers"]:
+            raise CnnCostError(f"block {name!r} needs a non-empty `layers` list", block.loc)
+        args = block.get("args")
+        if args is not None and not isinstance(args, LocDict):
+            raise CnnCostError(f"`args` of block {name!r} must map names to defaults (null = required)", block.value_loc("args"))
+    return dict(blocks)
+
+
+def parse_shape(value, loc: Location | None = None, what: str = "input") -> tuple:
+    """`3x224x224`, `3×224×224` or [3, 224, 224]: one sample's shape, channels first."""
+    if isinstance(value, str) and _SHAPE.match(value):
+        dims = tuple(int(part) for part in re.split(r"[x×,]", value.replace(" ", "")))
+    elif isinstance(value, list) and value and all(isinstance(d, int) and not isinstance(d, bool) for d in value):
+        dims = tuple(value)
+    else:
+        raise CnnCostError(f"cannot read {what} shape {value!r}", loc, "write it as C×H×W, e.g. 3x224x224")
+    if not 1 <= len(dims) <= 4:
+        raise CnnCostError(f"{what} shape {value!r} must have 1 to 4 dims (C, C×L, C×H×W or C×D×H×W)", loc)
+    if any(d < 1 for d in dims):
+        raise CnnCostError(f"{what} shape {value!r} has a dimension below 1", loc)
+    return dims
+
+
+def _text(doc: LocDict, key: str) -> str:
+    return str(doc.get(key) or "")

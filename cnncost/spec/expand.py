@@ -1,0 +1,300 @@
+"""Expand a spec's layer list (blocks, repeats, `when`, `$args`) into flat, named nodes.
+
+Naming: a layer's name is its `name`, or `<op>_<n>` counting that op within its scope from 1.
+A block instance or repeat prefixes its layers: `layer3.2.conv1`. Inputs are references
+resolved after expansion, so a reference may name any layer; graph.py rejects cycles.
+A layer skipped by `when: false` stands for its input, so references to it pass through.
+"""
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from dataclasses import dataclass, field
+
+from cnncost.errors import CnnCostError, Location
+from cnncost.limits import MAX_BLOCK_DEPTH, MAX_NODES, MAX_REPEAT
+from cnncost.ops import OPS
+from cnncost.ops.base import unknown_key_message
+from cnncost.spec.expr import ExprError, has_reference, substitute
+from cnncost.spec.yamlload import LocDict, LocList, located
+
+LAYER_KEYS = ("name", "inputs", "repeat", "first", "when")
+BLOCK_KEYS = ("args", "layers", "output", "description")
+GRAPH_INPUT = "input"
+BLOCK_INPUT = "in"
+
+
+@dataclass
+class Ref:
+    """A name as written in a scope, resolved once every layer exists."""
+
+    scope: "Scope"
+    name: str
+    loc: Location
+
+
+@dataclass
+class NodeSpec:
+    name: str
+    op: str
+    raw: dict
+    inputs: list
+    loc: Location
+    attr_locs: dict
+
+
+@dataclass
+class Group:
+    """A block instance or a repeat: its rows share the `name.` prefix."""
+
+    name: str
+    kind: str  # the block's name, or "repeat"
+    loc: Location
+
+
+@dataclass
+class Scope:
+    prefix: str
+    env: dict
+    input_ref: Ref | None
+    stack: tuple = ()
+    names: dict = field(default_factory=dict)  # local name -> full name
+    counters: Counter = field(default_factory=Counter)
+
+
+class Expander:
+    def __init__(self, blocks: dict):
+        self.blocks = blocks
+        self.nodes: list[NodeSpec] = []
+        self.aliases: dict[str, Ref] = {}
+        self.groups: list[Group] = []
+        self.count = 0
+
+    # -- scopes and entries -------------------------------------------------
+
+    def expand_list(self, scope: Scope, layers: LocList) -> str | None:
+        """Expand a layer list; return the local name of its last entry."""
+        last = None
+        for index, entry in enumerate(layers):
+            default_input = Ref(scope, last, layers.item_loc(index)) if last else scope.input_ref
+            last = self.expand_entry(scope, entry, layers.item_loc(index), default_input)
+        return last
+
+    def expand_entry(self, scope: Scope, entry, loc: Location, default_input: Ref | None) -> str:
+        op, params = self.parse_entry(entry, loc)
+        params = self.substitute_all(scope, params)
+        layer = {key: params.pop(key) for key in LAYER_KEYS if key in params}
+        local = self.local_name(scope, op, layer.get("name"), params, loc)
+        inputs = self.input_refs(scope, layer.get("inputs"), params, loc, default_input)
+        full = scope.prefix + local
+        scope.names[local] = full
+        if not self.is_enabled(layer.get("when"), params, loc):
+            if not inputs:
+                raise CnnCostError(f"layer {full!r} is skipped by `when` but has no input to stand for", loc)
+            self.alias(full, inputs[0])
+            return local
+        if "first" in layer and "repeat" not in layer:
+            raise CnnCostError("`first` only applies with `repeat`", params.key_loc("first"), "add `repeat: N` or remove `first`")
+        if "repeat" in layer:
+            self.expand_repeat(scope, full, op, params, layer, inputs, loc)
+        else:
+            self.instance(scope, full, op, params, inputs, loc)
+        return local
+
+    def parse_entry(self, entry, loc: Location):
+        """A layer is `op` or `op: {key: value, ...}`; ops and block names are interchangeable."""
+        if isinstance(entry, str):
+            return self.check_op(entry, loc), located(loc, {})
+        if isinstance(entry, dict) and len(entry) == 1:
+            (op, params), = entry.items()
+            op = self.check_op(op, entry.key_loc(op))
+            if params is None:
+                params = located(loc, {})
+            if not isinstance(params, dict):
+                raise CnnCostError(
+                    f"the settings of {op!r} must be a mapping like {{key: value}}, not {params!r}",
+                    entry.value_loc(op),
+                    f"write `- {op}: {{...}}`",
+                )
+            return op, LocDict(params) if not isinstance(params, LocDict) else _copy(params)
+        if isinstance(entry, dict) and "op" in entry:
+            raise CnnCostError("write a layer as `- conv2d: {out: 64, ...}`, not with an `op:` key", loc)
+        raise CnnCostError(
+            "a layer must be an op name (`- relu`) or one op with its settings (`- conv2d: {out: 64, kernel: 3}`)", loc
+        )
+
+    def check_op(self, name, loc: Location) -> str:
+        if isinstance(name, str) and (name in OPS or name in self.blocks):
+            return name
+        close = difflib.get_close_matches(str(name), [*OPS, *self.blocks], n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}?" if close else "`cnncost ops` lists them; blocks are defined under `blocks:`"
+        raise CnnCostError(f"unknown op or block {name!r}", loc, hint)
+
+    def substitute_all(self, scope: Scope, params: LocDict) -> LocDict:
+        for key in list(params):
+            params[key] = self.substitute_value(scope, params[key], params.value_loc(key))
+        return params
+
+    def substitute_value(self, scope: Scope, value, loc: Location):
+        if isinstance(value, LocDict):
+            return self.substitute_all(scope, _copy(value))
+        if isinstance(value, list):
+            out = located(loc, [self.substitute_value(scope, item, loc) for item in value])
+            if isinstance(value, LocList):
+                out.item_locs = value.item_locs
+            return out
+        if has_reference(value):
+            try:
+                return substitute(value, scope.env)
+            except ExprError as exc:
+                raise CnnCostError(str(exc), loc) from None
+        return value
+
+    def local_name(self, scope: Scope, op: str, name, params: LocDict, loc: Location) -> str:
+        scope.counters[op] += 1
+        if name is None:
+            name = f"{op}_{scope.counters[op]}"
+            while name in scope.names:
+                name += "_"
+            return name
+        where = params.value_loc("name") if "name" in params.value_locs else loc
+        if not isinstance(name, str) or not name:
+            raise CnnCostError(f"a layer name must be text, not {name!r}", where)
+        if "." in name or name in (GRAPH_INPUT, BLOCK_INPUT):
+            raise CnnCostError(f"layer name {name!r} is reserved or contains '.'", where, "dots separate block levels")
+        if name in scope.names:
+            raise CnnCostError(f"duplicate layer name {scope.prefix + name!r}", where, "names must be unique in a block")
+        return name
+
+    def input_refs(self, scope: Scope, inputs, params: LocDict, loc: Location, default: Ref | None) -> list:
+        if inputs is None:
+            return [default] if default else []
+        where = params.value_loc("inputs") if "inputs" in params.value_locs else loc
+        names = [inputs] if isinstance(inputs, str) else inputs
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+            raise CnnCostError(f"`inputs` must be a layer name or a list of names, not {inputs!r}", where)
+        return [Ref(scope, name, where) for name in names]
+
+    def is_enabled(self, when, params: LocDict, loc: Location) -> bool:
+        if when is None:
+            return True
+        if not isinstance(when, bool):
+            raise CnnCostError(f"`when` must be true or false, not {when!r}", params.value_locs.get("when", loc))
+        return when
+
+    # -- instances ---------------------------------------------------------------
+
+    def expand_repeat(self, scope, full, op, params, layer, inputs, loc):
+        repeat, where = layer["repeat"], params.value_locs.get("repeat", loc)
+        if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
+            raise CnnCostError(f"`repeat` must be a positive integer, not {repeat!r}", where)
+        if repeat > MAX_REPEAT:
+            raise CnnCostError(f"`repeat: {repeat}` is over the limit of {MAX_REPEAT:,}", where)
+        first = layer.get("first", {})
+        if not isinstance(first, dict):
+            raise CnnCostError("`first` must be a mapping of settings for the first repeat", params.value_loc("first"))
+        self.groups.append(Group(full, "repeat", loc))
+        previous = inputs
+        for index in range(repeat):
+            args = _copy(params)
+            if index == 0:
+                for key, value in first.items():
+                    args[key] = value
+                    args.value_locs[key] = first.value_loc(key) if isinstance(first, LocDict) else loc
+            name = f"{full}.{index}"
+            self.instance(scope, name, op, args, previous, loc)
+            previous = [Ref(scope, name, loc)]
+        self.alias(full, previous[0])
+
+    def instance(self, scope, full, op, params, inputs, loc):
+        if op in self.blocks:
+            self.block_instance(scope, full, op, params, inputs, loc)
+            return
+        self.bump(loc)
+        self.nodes.append(NodeSpec(full, op, params, inputs, loc, dict(params.value_locs)))
+
+    def block_instance(self, scope, full, block_name, params, inputs, loc):
+        if block_name in scope.stack:
+            chain = " → ".join([*scope.stack, block_name])
+            raise CnnCostError(f"block {block_name!r} uses itself ({chain})", loc, "blocks cannot be recursive")
+        if len(scope.stack) >= MAX_BLOCK_DEPTH:
+            raise CnnCostError(f"blocks nested deeper than {MAX_BLOCK_DEPTH} levels", loc)
+        if len(inputs) > 1:
+            raise CnnCostError(f"block {block_name!r} takes one input, got {len(inputs)}", loc)
+        block = self.blocks[block_name]
+        env = bind_args(block_name, block, params, loc)
+        inner = Scope(full + ".", env, inputs[0] if inputs else None, (*scope.stack, block_name))
+        inner.names[BLOCK_INPUT] = full + "." + BLOCK_INPUT
+        if inputs:
+            self.alias(inner.names[BLOCK_INPUT], inputs[0])
+        self.groups.append(Group(full, block_name, loc))
+        inner.input_ref = Ref(inner, BLOCK_INPUT, loc) if inputs else None
+        last = self.expand_list(inner, block["layers"])
+        output = block.get("output", last)
+        self.alias(full, Ref(inner, output, block.value_loc("output") if "output" in block else loc))
+
+    def alias(self, full: str, target: Ref):
+        self.bump(target.loc)
+        self.aliases[full] = target
+
+    def bump(self, loc: Location):
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise CnnCostError(f"the spec expands to more than {MAX_NODES:,} layers", loc, "lower a repeat count")
+
+    # -- resolution --------------------------------------------------------------
+
+    def resolve(self, ref: Ref, node_names: set) -> str:
+        seen = set()
+        while True:
+            full = self.lookup(ref, node_names)
+            if full in node_names:
+                return full
+            if full in seen:
+                raise CnnCostError(f"reference {ref.name!r} goes round in a loop of skipped layers", ref.loc)
+            seen.add(full)
+            ref = self.aliases[full]
+
+    def lookup(self, ref: Ref, node_names: set) -> str:
+        scope, name = ref.scope, ref.name
+        if name in scope.names:
+            return scope.names[name]
+        for candidate in (scope.prefix + name, name):
+            if candidate in node_names or candidate in self.aliases:
+                return candidate
+        if name == GRAPH_INPUT and not scope.prefix:
+            return GRAPH_INPUT
+        known = [*scope.names, *([GRAPH_INPUT] if not scope.prefix else [])]
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}?" if close else f"known here: {', '.join(known[:12]) or 'none'}"
+        where = f"in block {scope.prefix[:-1]!r}" if scope.prefix else "in the spec"
+        raise CnnCostError(f"unknown layer {name!r} {where}", ref.loc, hint)
+
+
+def bind_args(block_name: str, block: LocDict, given: LocDict, loc: Location) -> dict:
+    """Block arguments: given values first, then defaults (which may refer to earlier args); null = required."""
+    declared = block.get("args") or {}
+    for name in given:
+        if name not in declared:
+            raise CnnCostError(unknown_key_message(name, declared, f"block {block_name!r}"), given.key_loc(name))
+    env = {}
+    for name, default in declared.items():
+        if name in given:
+            env[name] = given[name]
+        elif default is None:
+            raise CnnCostError(f"block {block_name!r} needs argument {name!r}", loc, f"add `{name}: ...`")
+        else:
+            env[name] = default
+    for name, value in env.items():
+        if has_reference(value):
+            try:
+                env[name] = substitute(value, {k: v for k, v in env.items() if not has_reference(v)})
+            except ExprError as exc:
+                raise CnnCostError(f"default of {name!r}: {exc}", declared.value_loc(name)) from None
+    return env
+
+
+def _copy(params: LocDict) -> LocDict:
+    out = LocDict(params)
+    out.loc, out.key_locs, out.value_locs = params.loc, dict(params.key_locs), dict(params.value_locs)
+    return out

@@ -1,0 +1,178 @@
+"""Safe YAML loading that remembers where every key and value came from.
+
+Only plain YAML data is accepted: mappings, sequences and scalars. Tags that would build
+objects, duplicate keys and alias bombs are refused with the file:line:col of the problem.
+"""
+from __future__ import annotations
+
+import yaml
+
+from cnncost.errors import CnnCostError, Location
+from cnncost.limits import MAX_SPEC_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+
+class LocDict(dict):
+    """A mapping from a spec; knows the location of itself, its keys and its values."""
+
+    loc: Location
+    key_locs: dict
+    value_locs: dict
+
+    def key_loc(self, key) -> Location:
+        return self.key_locs.get(key, self.loc)
+
+    def value_loc(self, key) -> Location:
+        return self.value_locs.get(key, self.loc)
+
+
+class LocList(list):
+    """A sequence from a spec; knows the location of itself and of each item."""
+
+    loc: Location
+    item_locs: list
+
+    def item_loc(self, index: int) -> Location:
+        return self.item_locs[index] if index < len(self.item_locs) else self.loc
+
+
+def located(loc: Location, value):
+    """Wrap plain data built in code (blocks, defaults) so it can stand where spec data stands."""
+    if isinstance(value, dict) and not isinstance(value, LocDict):
+        out = LocDict(value)
+        out.loc, out.key_locs, out.value_locs = loc, {}, {}
+        return out
+    if isinstance(value, list) and not isinstance(value, LocList):
+        out = LocList(value)
+        out.loc, out.item_locs = loc, []
+        return out
+    return value
+
+
+def read_spec_text(path: str) -> str:
+    """Read a spec file as text, turning every way that can fail into one clear message."""
+    import os
+
+    where = Location(path)
+    if os.path.isdir(path):
+        raise CnnCostError("is a directory, not a spec file", where, "pass a .yaml file or a bundled name")
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_SPEC_BYTES:
+            raise CnnCostError(
+                f"spec is {size:,} bytes; the limit is {MAX_SPEC_BYTES:,}", where, "split it or use blocks and repeat"
+            )
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_SPEC_BYTES + 1)
+    except FileNotFoundError:
+        raise CnnCostError("no such file", where, "check the path, or run `cnncost list` for bundled specs") from None
+    except PermissionError:
+        raise CnnCostError("file is not readable (permission denied)", where) from None
+    except OSError as exc:
+        raise CnnCostError(f"cannot read file: {exc.strerror or exc}", where) from None
+    if b"\x00" in data:
+        raise CnnCostError("file is binary, not a YAML spec", where)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise CnnCostError("file is not UTF-8 text", Location(path, line), "save it as UTF-8") from None
+
+
+def load_yaml(text: str, filename: str):
+    """Parse YAML text into LocDict/LocList/scalars, or raise CnnCostError with a location."""
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            raise CnnCostError("spec is empty", Location(filename, 1), "a spec needs at least `name`, `input` and `layers`")
+        return _Converter(loader, filename).convert(root, 0)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise CnnCostError(f"YAML syntax error: {problem}", _mark_loc(filename, mark)) from None
+    except yaml.YAMLError as exc:
+        raise CnnCostError(f"YAML error: {exc}", Location(filename)) from None
+    except RecursionError:
+        raise CnnCostError(f"YAML nested too deeply (limit {MAX_YAML_DEPTH} levels)", Location(filename)) from None
+    finally:
+        loader.dispose()
+
+
+def _mark_loc(filename: str, mark) -> Location:
+    if mark is None:
+        return Location(filename)
+    return Location(filename, mark.line + 1, mark.column + 1)
+
+
+class _Converter:
+    """Walks the composed node tree once, counting nodes so aliases cannot multiply work."""
+
+    def __init__(self, loader, filename: str):
+        self.loader = loader
+        self.filename = filename
+        self.count = 0
+
+    def loc(self, node) -> Location:
+        return _mark_loc(self.filename, node.start_mark)
+
+    def convert(self, node, depth: int):
+        self.count += 1
+        if self.count > MAX_YAML_NODES:
+            raise CnnCostError(
+                f"spec expands to more than {MAX_YAML_NODES:,} YAML nodes (anchors/aliases count each time they are used)",
+                self.loc(node),
+                "use blocks and repeat instead of aliases",
+            )
+        if depth > MAX_YAML_DEPTH:
+            raise CnnCostError(f"YAML nested deeper than {MAX_YAML_DEPTH} levels", self.loc(node))
+        if isinstance(node, yaml.MappingNode):
+            return self.mapping(node, depth)
+        if isinstance(node, yaml.SequenceNode):
+            return self.sequence(node, depth)
+        return self.scalar(node)
+
+    def scalar(self, node):
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError:
+            raise CnnCostError(
+                f"YAML tag {node.tag!r} is not allowed; a spec holds plain data only", self.loc(node)
+            ) from None
+
+    def mapping(self, node, depth: int) -> LocDict:
+        if node.tag != _MAP:
+            raise CnnCostError(f"YAML tag {node.tag!r} is not allowed; a spec holds plain data only", self.loc(node))
+        out = LocDict()
+        out.loc, out.key_locs, out.value_locs = self.loc(node), {}, {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise CnnCostError("mapping keys must be plain names", self.loc(key_node))
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise CnnCostError("YAML merge keys (<<) are not supported", self.loc(key_node), "use blocks instead")
+            key = self.scalar(key_node)
+            if not isinstance(key, str):
+                key = str(key).lower() if isinstance(key, bool) else str(key)
+            if key in out:
+                first = out.key_locs[key]
+                raise CnnCostError(
+                    f"duplicate key {key!r} (first at line {first.line})", self.loc(key_node), "remove one of them"
+                )
+            self.count += 1
+            out[key] = self.convert(value_node, depth + 1)
+            out.key_locs[key] = self.loc(key_node)
+            out.value_locs[key] = self.loc(value_node)
+        return out
+
+    def sequence(self, node, depth: int) -> LocList:
+        if node.tag != _SEQ:
+            raise CnnCostError(f"YAML tag {node.tag!r} is not allowed; a spec holds plain data only", self.loc(node))
+        out = LocList()
+        out.loc, out.item_locs = self.loc(node), []
+        for item in node.value:
+            out.append(self.convert(item, depth + 1))
+            out.item_locs.append(self.loc(item))
+        return out
