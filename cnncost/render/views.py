@@ -55,7 +55,7 @@ def standard_view(report: Report, depth: int | None = None) -> View:
     rows = collapse(report, depth) if depth else list(report.layers)
     columns = (
         Column("Layer", lambda r: r.name + (" ⚠" if getattr(r, "warnings", ()) else ""), numeric=False),
-        Column("Op", lambda r: r.op if not isinstance(r, BlockRow) else f"{r.kind} ×{r.layers}", numeric=False),
+        Column("Op", lambda r: r.op if not isinstance(r, BlockRow) else f"{r.kind} ({r.layers} layers)", numeric=False),
         Column("Output", lambda r: units.shape(r.output_shape) if not isinstance(r, BlockRow) else "", numeric=False),
         Column("Params", lambda r: r.params, units.count),
         Column("MACs", lambda r: r.macs, units.count),
