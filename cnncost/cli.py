@@ -88,20 +88,12 @@ def list_specs():
 
 
 @cli.command()
-def ops():
+@click.option("--format", "fmt", type=click.Choice(("text", "markdown")), default="text", show_default=True)
+def ops(fmt):
     """Every op the spec format knows, with its keys and defaults."""
-    from cnncost.ops import OPS
-    from cnncost.ops.base import REQUIRED
+    from cnncost.render.opdocs import ops_markdown, ops_text
 
-    for name, op in OPS.items():
-        keys = ", ".join(
-            key.name if key.default is REQUIRED else f"{key.name}={_default(key.default)}" for key in op.keys
-        )
-        click.echo(f"{name:<22} {keys or '-'}")
-
-
-def _default(value) -> str:
-    return str(value).lower() if isinstance(value, bool) or value is None else str(value)
+    click.echo(ops_markdown() if fmt == "markdown" else ops_text(), nl=False)
 
 
 def emit_view(view, fmt: str, output: str | None) -> None:

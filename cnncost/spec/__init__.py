@@ -124,6 +124,8 @@ def check_blocks(blocks, doc: LocDict) -> dict:
 
 def parse_shape(value, loc: Location | None = None, what: str = "input") -> tuple:
     """`3x224x224`, `3×224×224` or [3, 224, 224]: one sample's shape, channels first."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = [value]
     if isinstance(value, str) and _SHAPE.match(value):
         dims = tuple(int(part) for part in re.split(r"[x×,]", value.replace(" ", "")))
     elif isinstance(value, list) and value and all(isinstance(d, int) and not isinstance(d, bool) for d in value):

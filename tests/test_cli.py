@@ -1,0 +1,137 @@
+"""The command as a user runs it: formats, exit codes, messages, files."""
+import csv
+import io
+import json
+
+from tests.conftest import ROOT
+
+
+def test_summary_table_states_its_conventions(cli):
+    result = cli("summary", "alexnet")
+    assert result.returncode == 0, result.stderr
+    assert "conv1" in result.stdout and "fc8" in result.stdout
+    assert "1 MAC = 2 FLOPs" in result.stdout and "1 KiB = 1024 B" in result.stdout
+    assert "batch 1 included" in result.stdout and "4 B/element" in result.stdout
+
+
+def test_summary_json_contract(cli):
+    result = cli("summary", "vgg16", "--format", "json", "--batch", "2")
+    data = json.loads(result.stdout)
+    for key in ("schema_version", "model", "input_shape", "batch", "dtype", "layers", "totals"):
+        assert key in data
+    layer = data["layers"][0]
+    for key in ("name", "op", "inputs", "output_shape", "params", "macs", "flops", "activation_bytes", "receptive_field", "warnings"):
+        assert key in layer
+    assert layer["output_shape"] == [64, 224, 224]  # no batch dimension
+    for key in ("params", "macs", "flops", "activation_bytes", "peak_activation_bytes", "training_activation_bytes", "param_bytes"):
+        assert key in data["totals"]
+    assert data["totals"]["macs"] == 2 * 15_470_264_320  # torchvision vgg16 GFLOPS 15.47, × batch 2
+    assert data["totals"]["activation_bytes"] == sum(l["activation_bytes"] for l in data["layers"])
+
+
+def test_summary_csv_has_raw_integers(cli):
+    result = cli("summary", "lenet5", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    conv1 = rows[0]
+    assert conv1["Layer"] == "conv1" and conv1["Params"] == str(20 * 25 + 20)
+
+
+def test_summary_markdown_and_lecture_columns(cli):
+    result = cli("summary", "alexnet", "--columns", "lecture", "--format", "markdown")
+    assert result.returncode == 0
+    assert "| conv4 | 384 | 13 | 256 | 3 | 1 | 1 | 256 | 13 | 169 | 885 | 149.5 |" in result.stdout
+
+
+def test_group_by_op(cli):
+    result = cli("summary", "vgg16", "--group-by", "op", "--format", "csv")
+    kinds = {row["Kind"]: row for row in csv.DictReader(io.StringIO(result.stdout))}
+    assert set(kinds) >= {"3×3 conv", "linear"}
+    assert int(kinds["linear"]["MACs"]) == 25088 * 4096 + 4096 * 4096 + 4096 * 1000
+
+
+def test_input_override(cli):
+    data = json.loads(cli("summary", "vgg16", "--input", "3x32x32", "--format", "json").stdout)
+    assert data["input_shape"] == [3, 32, 32]
+
+
+def test_list_shows_bundled_specs(cli):
+    result = cli("list")
+    names = [line.split()[0] for line in result.stdout.splitlines()]
+    assert {"lenet5", "alexnet", "zfnet", "vgg11", "vgg13", "vgg16", "vgg19"} <= set(names)
+
+
+def test_works_from_any_directory(cli, tmp_path):
+    assert cli("summary", "alexnet", "--format", "json", cwd=tmp_path).returncode == 0
+
+
+def one_error(result, *fragments):
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    text = "\n".join(lines)
+    for fragment in fragments:
+        assert fragment in text, text
+    return text
+
+
+def test_missing_file(cli):
+    one_error(cli("summary", "nope/net.yaml"), "nope/net.yaml", "no such file")
+
+
+def test_unknown_bundled_name_suggests(cli):
+    one_error(cli("summary", "alexnt"), "did you mean alexnet")
+
+
+def test_bad_input_flag(cli):
+    one_error(cli("summary", "alexnet", "--input", "3by224"), "--input", "3x224x224")
+
+
+def test_bad_batch_and_dtype(cli):
+    one_error(cli("summary", "alexnet", "--batch", "0"))
+    one_error(cli("summary", "alexnet", "--dtype", "float64"), "float64")
+
+
+def test_unknown_flag(cli):
+    one_error(cli("summary", "alexnet", "--colour"), "--colour")
+
+
+def test_typo_in_key_names_line_and_suggests(cli, spec_file):
+    path = spec_file("name: t\ninput: 3x8x8\nlayers:\n  - conv2d: {out: 4, kernel: 3, strid: 2}\n")
+    one_error(cli("summary", path), f"{path}:4:", "did you mean 'stride'")
+
+
+def test_output_file_is_written_and_not_clobbered(cli, tmp_path):
+    out = tmp_path / "report.json"
+    assert cli("summary", "lenet5", "--format", "json", "-o", out).returncode == 0
+    assert json.loads(out.read_text())["model"] == "lenet5"
+    one_error(cli("summary", "alexnet", "--format", "json", "-o", out), "--force")
+    assert json.loads(out.read_text())["model"] == "lenet5"
+    assert cli("summary", "alexnet", "--format", "json", "-o", out, "--force").returncode == 0
+    assert json.loads(out.read_text())["model"] == "alexnet"
+
+
+def test_failed_run_leaves_no_output_file(cli, tmp_path, spec_file):
+    bad = spec_file("name: t\ninput: 3x8x8\nlayers:\n  - conv2d: {out: 4, kernel: 30}\n")
+    out = tmp_path / "r.md"
+    one_error(cli("summary", bad, "--format", "markdown", "-o", out), "kernel spans 30")
+    assert not out.exists()
+    assert list(tmp_path.glob(".cnncost-*")) == []
+
+
+def test_readme_op_table_is_current():
+    from cnncost.render.opdocs import ops_markdown
+
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("\n", readme.index("<!-- ops-table:start")) + 1
+    end = readme.index("<!-- ops-table:end")
+    assert readme[start:end] == ops_markdown(), "regenerate with `cnncost ops --format markdown`"
+
+
+def test_summary_does_not_import_numpy():
+    import subprocess
+    import sys
+
+    code = "import sys; from cnncost.cli import main\ntry:\n main(['summary','vgg16','--format','json'])\nexcept SystemExit: pass\nprint('numpy' in sys.modules, file=sys.stderr)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stderr.strip().endswith("False")
