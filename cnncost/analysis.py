@@ -1,14 +1,13 @@
 """Walk a graph with the op rules: shapes, costs, receptive fields, liveness peak → a Report."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from math import prod
 
 from cnncost.errors import CnnCostError, ShapeWarningError
 from cnncost.graph import INPUT
 from cnncost.ops import OPS
 from cnncost.ops.base import OpError, fmt_shape
-from cnncost.report import DTYPE_BYTES, BlockRow, LayerRow, Report, Totals
+from cnncost.report import DTYPE_BYTES, BlockRow, KindRow, LayerRow, Report, Totals
 
 
 def analyze_spec(spec, batch: int = 1, dtype: str = "float32", strict: bool = False) -> Report:
@@ -57,6 +56,7 @@ def analyze_spec(spec, batch: int = 1, dtype: str = "float32", strict: bool = Fa
         totals=totals,
         reference=spec.reference,
         unused=tuple(graph.unused()),
+        kinds=breakdown(rows, totals),
     )
 
 
@@ -127,6 +127,7 @@ def liveness_peak(graph, output_bytes: dict, input_bytes: int) -> tuple[int, str
 def block_rows(groups, rows) -> tuple:
     """Subtotals for every block instance and repeat, from the rows under its name."""
     out = []
+    by_name = {row.name: row for row in rows}
     for group in groups:
         prefix = group.name + "."
         members = [row for row in rows if row.name.startswith(prefix)]
@@ -136,6 +137,8 @@ def block_rows(groups, rows) -> tuple:
                 kind=group.kind,
                 depth=group.name.count(".") + 1,
                 layers=len(members),
+                output_shape=by_name[group.output].output_shape if group.output in by_name else (),
+                receptive_field=by_name[group.output].receptive_field if group.output in by_name else (),
                 params=sum(r.params for r in members),
                 macs=sum(r.macs for r in members),
                 flops=sum(r.flops for r in members),
@@ -145,30 +148,16 @@ def block_rows(groups, rows) -> tuple:
     return tuple(out)
 
 
-@dataclass(frozen=True)
-class KindRow:
-    """One line of `--group-by op`: a kind of layer with its totals and shares of the whole."""
-
-    kind: str
-    layers: int
-    params: int
-    macs: int
-    param_share: float
-    mac_share: float
-
-
-def breakdown(report: Report) -> list[KindRow]:
+def breakdown(rows, totals) -> tuple:
+    """MACs and params per kind of layer, largest first, with shares of the totals."""
     kinds: dict[str, list] = {}
-    for row in report.layers:
+    for row in rows:
         kinds.setdefault(row.kind, []).append(row)
-    total_params, total_macs = report.totals.params or 1, report.totals.macs or 1
-    out = [
-        KindRow(kind, len(rs), sum(r.params for r in rs), sum(r.macs for r in rs), 0.0, 0.0) for kind, rs in kinds.items()
-    ]
-    out = [
-        KindRow(k.kind, k.layers, k.params, k.macs, k.params / total_params, k.macs / total_macs) for k in out
-    ]
-    return sorted(out, key=lambda k: (-k.macs, -k.params, k.kind))
+    out = []
+    for kind, members in kinds.items():
+        params, macs = sum(r.params for r in members), sum(r.macs for r in members)
+        out.append(KindRow(kind, len(members), params, macs, params / (totals.params or 1), macs / (totals.macs or 1)))
+    return tuple(sorted(out, key=lambda k: (-k.macs, -k.params, k.kind)))
 
 
 def collapse(report: Report, depth: int) -> list:

@@ -45,17 +45,15 @@ def cli():
 @click.option("--depth", type=click.IntRange(min=1), help="Fold layers deeper than N into their block's subtotal.")
 @click.option("--group-by", type=click.Choice(("op",)), help="One row per kind of layer (1×1 conv, depthwise conv, ...).")
 @click.option("--strict", is_flag=True, help="Treat warnings (e.g. a stride that skips input rows) as errors.")
+@click.option("--fold-bn", is_flag=True, help="Inference cost after folding each batchnorm into the conv before it.")
 @output_option
 @force_option
-def summary(spec, input_shape, batch, dtype, fmt, columns, depth, group_by, strict, output, force):
+def summary(spec, input_shape, batch, dtype, fmt, columns, depth, group_by, strict, fold_bn, output, force):
     """Per-layer shapes, parameters, MACs, memory and receptive field of SPEC (a file or bundled name)."""
     from cnncost import analyze
 
-    if output:
-        from cnncost.output import check_writable
-
-        check_writable(output, force)
-    report = analyze(spec, input=input_shape, batch=batch, dtype=dtype, strict=strict)
+    check_output(output, force)
+    report = analyze(spec, input=input_shape, batch=batch, dtype=dtype, strict=strict, fold_bn=fold_bn)
     if fmt == "json":
         from cnncost.render.text import to_json
 
@@ -71,6 +69,36 @@ def summary(spec, input_shape, batch, dtype, fmt, columns, depth, group_by, stri
     emit_view(view, fmt, output)
 
 
+@cli.command()
+@click.argument("spec")
+@input_option
+@batch_option
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights and input.")
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
+@click.option("--fold-bn", is_flag=True, help="Also check that folding batchnorm into convs leaves the output unchanged.")
+@click.option("--max-memory", metavar="SIZE", help="Refuse runs estimated above this (e.g. 4GiB); default: half the available RAM.")
+@output_option
+@force_option
+def verify(spec, input_shape, batch, seed, fmt, fold_bn, max_memory, output, force):
+    """Run SPEC's forward pass in numpy and check every predicted shape, param count, MAC count and the peak memory."""
+    from cnncost.spec import load
+    from cnncost.units import parse_bytes
+    from cnncost.verify import verify_spec
+
+    check_output(output, force)
+    limit = parse_bytes(max_memory, "--max-memory") if max_memory else None
+    loaded = load(spec, input_shape)
+    with progress_bar(f"verify {loaded.name}", len(loaded.graph.nodes) * (2 if fold_bn else 1)) as advance:
+        result = verify_spec(loaded, batch=batch, seed=seed, fold_bn=fold_bn, max_memory=limit, progress=advance)
+    from cnncost.render import verify as render
+
+    if fmt == "json":
+        emit(render.verify_to_json(result), output)
+    else:
+        emit_rich(render.verify_to_rich(result), output)
+    return 0 if result.passed else 1
+
+
 @cli.command(name="list")
 def list_specs():
     """The bundled specs, one line each."""
@@ -84,7 +112,7 @@ def list_specs():
 
         totals = analyze_spec(spec).totals
         summary_line = spec.description.strip().splitlines()[0] if spec.description.strip() else ""
-        click.echo(f"{name:<20} {count(totals.params):>10} params {count(totals.macs):>10}MACs  {summary_line}")
+        click.echo(f"{name:<20} {count(totals.params):>10} params {count(totals.macs):>10} MACs  {summary_line}")
 
 
 @cli.command()
@@ -94,6 +122,36 @@ def ops(fmt):
     from cnncost.render.opdocs import ops_markdown, ops_text
 
     click.echo(ops_markdown() if fmt == "markdown" else ops_text(), nl=False)
+
+
+def check_output(output: str | None, force: bool) -> None:
+    if output:
+        from cnncost.output import check_writable
+
+        check_writable(output, force)
+
+
+class progress_bar:
+    """A progress bar on stderr when it is a terminal; silent when piped."""
+
+    def __init__(self, label: str, total: int):
+        self.label, self.total, self.bar = label, total, None
+
+    def __enter__(self):
+        if not sys.stderr.isatty():
+            return None
+        from rich.console import Console
+        from rich.progress import Progress
+
+        self.bar = Progress(console=Console(stderr=True), transient=True)
+        self.bar.start()
+        task = self.bar.add_task(self.label, total=self.total)
+        return lambda: self.bar.advance(task)
+
+    def __exit__(self, *exc):
+        if self.bar:
+            self.bar.stop()
+        return False
 
 
 def emit_view(view, fmt: str, output: str | None) -> None:

@@ -36,10 +36,24 @@ class BlockRow:
     kind: str
     depth: int
     layers: int
+    output_shape: tuple
+    receptive_field: tuple
     params: int
     macs: int
     flops: int
     activation_bytes: int
+
+
+@dataclass(frozen=True)
+class KindRow:
+    """One line of `--group-by op`: a kind of layer with its totals and shares of the whole."""
+
+    kind: str
+    layers: int
+    params: int
+    macs: int
+    param_share: float
+    mac_share: float
 
 
 @dataclass(frozen=True)
@@ -70,6 +84,7 @@ class Report:
     totals: Totals
     reference: dict
     unused: tuple = ()
+    kinds: tuple = ()  # KindRow per kind of layer (`--group-by op`)
 
     @property
     def dtype_bytes(self) -> int:
@@ -94,6 +109,7 @@ class Report:
             "blocks": [asdict(block) for block in self.blocks],
             "totals": asdict(self.totals),
             "unused_layers": list(self.unused),
+            "by_kind": [asdict(kind) for kind in self.kinds],
             "reference": _plain(self.reference),
         }
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from cnncost import units
-from cnncost.analysis import breakdown, collapse
+from cnncost.analysis import collapse
 from cnncost.report import BlockRow, Report
 
 
@@ -56,7 +56,7 @@ def standard_view(report: Report, depth: int | None = None) -> View:
     columns = (
         Column("Layer", lambda r: r.name + (" ⚠" if getattr(r, "warnings", ()) else ""), numeric=False),
         Column("Op", lambda r: r.op if not isinstance(r, BlockRow) else f"{r.kind} ({r.layers} layers)", numeric=False),
-        Column("Output", lambda r: units.shape(r.output_shape) if not isinstance(r, BlockRow) else "", numeric=False),
+        Column("Output", lambda r: units.shape(r.output_shape), numeric=False),
         Column("Params", lambda r: r.params, units.count),
         Column("MACs", lambda r: r.macs, units.count),
         Column("FLOPs", lambda r: r.flops, units.count),
@@ -118,7 +118,7 @@ def kinds_view(report: Report) -> View:
     )
     t = report.totals
     total_row = ("total", len(report.layers), t.macs, 100.0, t.params, 100.0)
-    return View(f"{report.model} by kind of layer", columns, tuple(breakdown(report)), (), (conventions(report),), total_row)
+    return View(f"{report.model} by kind of layer", columns, report.kinds, (), (conventions(report),), total_row)
 
 
 def _folded(row) -> bool:

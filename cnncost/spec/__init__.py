@@ -60,6 +60,8 @@ def load_text(text: str, path: str = "<spec>", input_shape: tuple | None = None)
     nodes = [make_node(spec_node, expander, names) for spec_node in expander.nodes]
     output_name = expander.resolve(Ref(top, output, doc.value_loc("output") if "output" in doc else doc.value_loc("layers")), names)
     graph = build_graph(shape, nodes, output_name, Location(path))
+    for group in expander.groups:
+        group.output = expander.resolve(expander.aliases[group.name], names)
     budget = doc.get("budget") or {}
     return Spec(
         name=_text(doc, "name"),

@@ -50,6 +50,7 @@ class Group:
     name: str
     kind: str  # the block's name, or "repeat"
     loc: Location
+    output: str = ""  # the node whose output is the group's, filled in once names resolve
 
 
 @dataclass

@@ -93,7 +93,9 @@ def load_yaml(text: str, filename: str):
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
-        raise CnnCostError(f"YAML syntax error: {problem}", _mark_loc(filename, mark)) from None
+        line = text.splitlines()[mark.line] if mark is not None and mark.line < len(text.splitlines()) else ""
+        hint = "quote expressions inside {...}: '${a * 2}'" if "${" in line else None
+        raise CnnCostError(f"YAML syntax error: {problem}", _mark_loc(filename, mark), hint) from None
     except yaml.YAMLError as exc:
         raise CnnCostError(f"YAML error: {exc}", Location(filename)) from None
     except RecursionError:
