@@ -1,0 +1,38 @@
+"""A numpy forward pass for every op, written from the op definitions, to cross-check the analytic costs.
+
+Nothing here imports cnncost.ops or cnncost.spec: the two computations meet only in verify.py.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import activation, conv, linear, merge, norm, pool, reshape
+from .base import Kernel, Weights
+from .conv import im2col_bytes
+from .counting import MacCounter, counted_matmul
+
+__all__ = ["KERNEL_OPS", "MacCounter", "counted_matmul", "forward", "im2col_bytes", "init_weights"]
+
+_KERNELS: dict[str, Kernel] = {}
+for _family in (conv, pool, norm, activation, linear, merge, reshape):
+    assert not _KERNELS.keys() & _family.KERNELS.keys(), "an op name is defined by two families"
+    _KERNELS.update(_family.KERNELS)
+
+KERNEL_OPS = frozenset(_KERNELS)
+
+
+def _kernel(op: str) -> Kernel:
+    try:
+        return _KERNELS[op]
+    except KeyError:
+        raise KeyError(f"no numpy kernel for op {op!r}") from None
+
+
+def init_weights(op: str, attrs: dict, input_shapes: list[tuple[int, ...]], rng: np.random.Generator) -> Weights:
+    """Random float32 (params, buffers) for one layer, from its hyperparameters and input shapes (batch first)."""
+    return _kernel(op).init(attrs, [tuple(s) for s in input_shapes], rng)
+
+
+def forward(op: str, attrs: dict, inputs: list[np.ndarray], params: dict, buffers: dict, counter: MacCounter) -> np.ndarray:
+    """One layer's float32 output; convolutions and linear layers add their executed MACs to `counter`."""
+    return _kernel(op).run(attrs, inputs, params, buffers, counter)

@@ -1,0 +1,58 @@
+"""Elementwise activations and softmax, in float32, written from their PyTorch definitions."""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import array_axis, on_first
+
+_F = np.float32
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^-x), arranged so exp only sees non-positive arguments and never overflows."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, _F(1), e) / (1 + e)
+
+
+def _erf(z: np.ndarray) -> np.ndarray:
+    """numpy has no erf: Abramowitz & Stegun 7.1.26, |error| <= 1.5e-7, evaluated in float64."""
+    a = np.abs(z.astype(np.float64))
+    t = 1 / (1 + 0.3275911 * a)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    return np.sign(z) * (1 - poly * np.exp(-a * a))
+
+
+def _gelu(x: np.ndarray, attrs: dict) -> np.ndarray:
+    if attrs["approximate"] == "tanh":
+        inner = np.sqrt(_F(2 / np.pi)) * (x + _F(0.044715) * x**3)
+        return _F(0.5) * x * (1 + np.tanh(inner))
+    return (0.5 * x * (1 + _erf(x / np.sqrt(2.0)))).astype(np.float32)
+
+
+def _softmax(x: np.ndarray, attrs: dict) -> np.ndarray:
+    axis = array_axis(attrs["axis"])
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
+
+
+def _hardsigmoid(x: np.ndarray) -> np.ndarray:
+    return np.clip(x + _F(3), _F(0), _F(6)) / _F(6)
+
+
+_ELEMENTWISE = {
+    "relu": lambda x: np.maximum(x, _F(0)),
+    "relu6": lambda x: np.clip(x, _F(0), _F(6)),
+    "sigmoid": _sigmoid,
+    "tanh": np.tanh,
+    "silu": lambda x: x * _sigmoid(x),
+    "hardsigmoid": _hardsigmoid,
+    "hardswish": lambda x: x * _hardsigmoid(x),
+}
+
+KERNELS = {
+    **{name: on_first(lambda x, attrs, fn=fn: fn(x)) for name, fn in _ELEMENTWISE.items()},
+    "leaky_relu": on_first(lambda x, attrs: np.where(x >= 0, x, x * _F(attrs["slope"]))),
+    "gelu": on_first(_gelu),
+    "softmax": on_first(_softmax),
+}

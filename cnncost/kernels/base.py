@@ -1,0 +1,42 @@
+"""What every kernel is made of, so the family modules only say what is particular to them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+Weights = tuple[dict[str, np.ndarray], dict[str, np.ndarray]]
+
+
+def no_weights(attrs: dict, input_shapes: list[tuple[int, ...]], rng: np.random.Generator) -> Weights:
+    return {}, {}
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """One op's numpy forward and, when it has weights, how to allocate them.
+
+    run(attrs, inputs, params, buffers, counter) -> output; init(attrs, input_shapes, rng) -> (params, buffers).
+    """
+
+    run: Callable[..., np.ndarray]
+    init: Callable[..., Weights] = no_weights
+
+
+def on_first(fn: Callable[[np.ndarray, dict], np.ndarray]) -> Kernel:
+    """A weightless op of one input, written as fn(x, attrs)."""
+    return Kernel(run=lambda attrs, inputs, params, buffers, counter: fn(inputs[0], attrs))
+
+
+def array_axis(axis: int) -> int:
+    """Spec axes count per sample (0 = channels); arrays carry the batch first. Negative axes count from the end."""
+    return axis + 1 if axis >= 0 else axis
+
+
+def normal(rng: np.random.Generator, shape: tuple[int, ...], std: float) -> np.ndarray:
+    return (rng.standard_normal(shape, dtype=np.float32) * np.float32(std)).astype(np.float32, copy=False)
+
+
+def uniform(rng: np.random.Generator, shape: tuple[int, ...], low: float, high: float) -> np.ndarray:
+    return rng.uniform(low, high, shape).astype(np.float32)

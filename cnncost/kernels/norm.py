@@ -1,0 +1,113 @@
+"""Normalisations at inference: batch norm from running statistics, the others from each sample's own."""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Kernel, normal, uniform
+
+
+def _channel_shape(x: np.ndarray) -> tuple[int, ...]:
+    """Broadcasts a per-channel vector over (N, C, *spatial)."""
+    return (-1,) + (1,) * (x.ndim - 2)
+
+
+def _standardize(x: np.ndarray, axes: tuple[int, ...], eps: float) -> np.ndarray:
+    """(x - mean) / sqrt(var + eps) over `axes`, with the biased variance as PyTorch uses."""
+    centred = x - x.mean(axis=axes, keepdims=True)
+    var = np.square(centred).mean(axis=axes, keepdims=True)
+    centred /= np.sqrt(var + np.float32(eps))
+    return centred
+
+
+def _affine_init(shape: tuple[int, ...], rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Scale near 1 and shift near 0, random so that a swapped or ignored parameter shows in the output."""
+    return {"weight": uniform(rng, shape, 0.5, 1.5), "bias": normal(rng, shape, 0.1)}
+
+
+def _batchnorm(attrs, inputs, params, buffers, counter):
+    x = inputs[0]
+    scale = 1 / np.sqrt(buffers["running_var"] + np.float32(attrs["eps"]))
+    if attrs["affine"]:
+        scale *= params["weight"]
+    shift = -buffers["running_mean"] * scale
+    if attrs["affine"]:
+        shift += params["bias"]
+    y = x * scale.reshape(_channel_shape(x))
+    y += shift.reshape(_channel_shape(x))
+    return y
+
+
+def _batchnorm_init(attrs, input_shapes, rng):
+    """Running statistics are always there (inference mode); variance kept positive and near 1."""
+    c = input_shapes[0][1]
+    params = _affine_init((c,), rng) if attrs["affine"] else {}
+    return params, {"running_mean": normal(rng, (c,), 0.1), "running_var": uniform(rng, (c,), 0.5, 1.5)}
+
+
+def _per_channel_affine(y: np.ndarray, attrs: dict, params: dict) -> np.ndarray:
+    if attrs["affine"]:
+        y *= params["weight"].reshape(_channel_shape(y))
+        y += params["bias"].reshape(_channel_shape(y))
+    return y
+
+
+def _instancenorm(attrs, inputs, params, buffers, counter):
+    x = inputs[0]
+    return _per_channel_affine(_standardize(x, tuple(range(2, x.ndim)), attrs["eps"]), attrs, params)
+
+
+def _groupnorm(attrs, inputs, params, buffers, counter):
+    x = inputs[0]
+    grouped = x.reshape(x.shape[0], attrs["groups"], -1)
+    y = _standardize(grouped, (2,), attrs["eps"]).reshape(x.shape)
+    return _per_channel_affine(y, attrs, params)
+
+
+def _channel_affine_init(attrs, input_shapes, rng):
+    return (_affine_init((input_shapes[0][1],), rng) if attrs["affine"] else {}), {}
+
+
+def _layernorm_dims(attrs: dict, ndim: int) -> int:
+    """How many trailing axes are normalised; None means every per-sample axis."""
+    return ndim - 1 if attrs["dims"] is None else attrs["dims"]
+
+
+def _layernorm(attrs, inputs, params, buffers, counter):
+    x = inputs[0]
+    y = _standardize(x, tuple(range(x.ndim - _layernorm_dims(attrs, x.ndim), x.ndim)), attrs["eps"])
+    if attrs["affine"]:
+        y *= params["weight"]
+        y += params["bias"]
+    return y
+
+
+def _layernorm_init(attrs, input_shapes, rng):
+    shape = tuple(input_shapes[0])
+    normalized = shape[len(shape) - _layernorm_dims(attrs, len(shape)) :]
+    return (_affine_init(normalized, rng) if attrs["affine"] else {}), {}
+
+
+def _lrn(attrs, inputs, params, buffers, counter):
+    """b_c = a_c / (k + alpha/size * sum of a^2 over a channel window)^beta, window padded as PyTorch does."""
+    x = inputs[0]
+    size = attrs["size"]
+    squares = np.square(x)
+    pad = [(0, 0)] * x.ndim
+    pad[1] = (size // 2, (size - 1) // 2)
+    squares = np.pad(squares, pad)
+    c = x.shape[1]
+    window_sum = squares[:, :c].copy()
+    for offset in range(1, size):
+        window_sum += squares[:, offset : offset + c]
+    window_sum *= np.float32(attrs["alpha"] / size)
+    window_sum += np.float32(attrs["k"])
+    return x / window_sum ** np.float32(attrs["beta"])
+
+
+KERNELS = {
+    "batchnorm": Kernel(run=_batchnorm, init=_batchnorm_init),
+    "instancenorm": Kernel(run=_instancenorm, init=_channel_affine_init),
+    "groupnorm": Kernel(run=_groupnorm, init=_channel_affine_init),
+    "layernorm": Kernel(run=_layernorm, init=_layernorm_init),
+    "lrn": Kernel(run=_lrn),
+}

@@ -1,0 +1,90 @@
+"""Max and average pooling (windowed, adaptive, global) with PyTorch's semantics, on any number of spatial axes."""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import on_first
+from .windows import out_size, padded, windows
+
+
+def _windowed(x: np.ndarray, attrs: dict, fill: float, dilation) -> tuple[np.ndarray, tuple[int, ...]]:
+    """The window view and output sizes; with ceil_mode the last window may run past the pad, so pad more after."""
+    kernel, stride, padding, ceil = attrs["kernel"], attrs["stride"], attrs["padding"], attrs["ceil_mode"]
+    geometry = list(zip(x.shape[2:], kernel, stride, dilation, padding))
+    out = tuple(out_size(n, k, s, d, p, p, ceil) for n, k, s, d, p in geometry)
+    pads = [(p, max(p, (o - 1) * s + d * (k - 1) + 1 - n - p)) for (n, k, s, d, p), o in zip(geometry, out)]
+    return windows(padded(x, pads, fill), kernel, stride, dilation, out), out
+
+
+def _maxpool(x: np.ndarray, attrs: dict) -> np.ndarray:
+    view, _ = _windowed(x, attrs, -np.inf, attrs["dilation"])
+    return view.max(axis=tuple(range(2, 2 + len(attrs["kernel"]))))
+
+
+def _avg_divisor(size: int, k: int, s: int, p: int, out: int, count_include_pad: bool) -> np.ndarray:
+    """PyTorch's divisor along one axis: the window clipped to the padded input, or to the input alone."""
+    start = np.arange(out) * s - p
+    end = np.minimum(start + k, size + p)
+    if count_include_pad:
+        return end - start
+    return np.minimum(end, size) - np.maximum(start, 0)
+
+
+def _avgpool(x: np.ndarray, attrs: dict) -> np.ndarray:
+    nd = len(attrs["kernel"])
+    view, out = _windowed(x, attrs, 0.0, (1,) * nd)
+    divisor = np.ones((), dtype=np.int64)
+    for n, k, s, p, o in zip(x.shape[2:], attrs["kernel"], attrs["stride"], attrs["padding"], out):
+        divisor = np.multiply.outer(divisor, _avg_divisor(n, k, s, p, o, attrs["count_include_pad"]))
+    sums = view.sum(axis=tuple(range(2, 2 + nd)))
+    sums /= divisor.astype(np.float32)
+    return sums
+
+
+def _bins(size: int, out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """PyTorch's adaptive bins [floor(i*size/out), ceil((i+1)*size/out)) as a padded index table.
+
+    Short bins repeat their last index; `valid` marks the real entries and `width` counts them.
+    """
+    i = np.arange(out)
+    start, end = i * size // out, -(-(i + 1) * size // out)
+    width = end - start
+    index = start[:, None] + np.arange(width.max())
+    valid = index < end[:, None]
+    return np.minimum(index, end[:, None] - 1), valid, width
+
+
+def _adaptive(reduce: str):
+    """Adaptive pooling one spatial axis at a time: a box's max or mean is the max or mean of per-axis ones."""
+
+    def pool(x: np.ndarray, attrs: dict) -> np.ndarray:
+        for axis, out in enumerate(attrs["output"], start=2):
+            index, valid, width = _bins(x.shape[axis], out)
+            gathered = np.take(x, index, axis=axis)  # axis becomes (out, widest bin)
+            trailing = (1,) * (x.ndim - axis - 1)
+            if reduce == "max":
+                x = gathered.max(axis=axis + 1)
+            else:
+                gathered *= valid.reshape(valid.shape + trailing)
+                x = gathered.sum(axis=axis + 1) / width.reshape(width.shape + trailing).astype(np.float32)
+        return x
+
+    return pool
+
+
+def _global(reduce: str):
+    def pool(x: np.ndarray, attrs: dict) -> np.ndarray:
+        axes = tuple(range(2, x.ndim))
+        return getattr(x, reduce)(axis=axes, keepdims=attrs["keepdims"])
+
+    return pool
+
+
+KERNELS = {
+    **{f"maxpool{d}d": on_first(_maxpool) for d in (1, 2, 3)},
+    **{f"avgpool{d}d": on_first(_avgpool) for d in (1, 2, 3)},
+    **{f"adaptive_maxpool{d}d": on_first(_adaptive("max")) for d in (1, 2, 3)},
+    **{f"adaptive_avgpool{d}d": on_first(_adaptive("mean")) for d in (1, 2, 3)},
+    "global_maxpool": on_first(_global("max")),
+    "global_avgpool": on_first(_global("mean")),
+}

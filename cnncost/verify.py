@@ -1,0 +1,273 @@
+"""The second computation: run the network in numpy and compare what it measures with the Report.
+
+The two paths share only the parsed spec. Per layer we compare the predicted output shape with the
+array produced, predicted params with the elements the kernel path allocated, and predicted MACs with
+the MACs counted from the operands of the matmuls actually executed. Peak activation memory is measured
+by our own accounting of live arrays: every array is held until its last reader has run, the input
+counts, and the peak is read while a layer's inputs and new output are alive (the same convention as
+the analytic model, measured on the real arrays' nbytes).
+"""
+from __future__ import annotations
+
+import time
+import zlib
+from dataclasses import dataclass, field, replace
+
+from cnncost.analysis import analyze_spec
+from cnncost.errors import CnnCostError
+from cnncost.fold import fold_batchnorm, foldable_pairs
+from cnncost.graph import INPUT
+
+FOLD_TOLERANCE = 1e-4  # float32: max |folded − unfolded| relative to max |unfolded|
+
+
+@dataclass(frozen=True)
+class LayerCheck:
+    name: str
+    op: str
+    predicted_shape: tuple
+    actual_shape: tuple
+    predicted_params: int
+    actual_params: int
+    predicted_macs: int
+    actual_macs: int
+
+    @property
+    def shape_ok(self) -> bool:
+        return self.predicted_shape == self.actual_shape
+
+    @property
+    def params_ok(self) -> bool:
+        return self.predicted_params == self.actual_params
+
+    @property
+    def macs_ok(self) -> bool:
+        return self.predicted_macs == self.actual_macs
+
+    @property
+    def ok(self) -> bool:
+        return self.shape_ok and self.params_ok and self.macs_ok
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    model: str
+    input_shape: tuple
+    batch: int
+    seed: int
+    layers: tuple
+    predicted_peak: int
+    measured_peak: int
+    predicted_peak_layer: str
+    measured_peak_layer: str
+    estimate_bytes: int
+    forward_seconds: float
+    macs: int
+    output_finite: bool
+    fold_error: float | None = None  # max relative difference folded vs unfolded, with --fold-bn
+    folded_layers: int = 0
+    notes: tuple = field(default=())
+
+    @property
+    def peak_ok(self) -> bool:
+        return self.predicted_peak == self.measured_peak
+
+    @property
+    def fold_ok(self) -> bool:
+        return self.fold_error is None or self.fold_error <= FOLD_TOLERANCE
+
+    @property
+    def passed(self) -> bool:
+        return all(c.ok for c in self.layers) and self.peak_ok and self.output_finite and self.fold_ok
+
+    @property
+    def failures(self) -> list[str]:
+        out = []
+        for c in self.layers:
+            if not c.shape_ok:
+                out.append(f"{c.name}: shape predicted {c.predicted_shape}, got {c.actual_shape}")
+            if not c.params_ok:
+                out.append(f"{c.name}: params predicted {c.predicted_params:,}, allocated {c.actual_params:,}")
+            if not c.macs_ok:
+                out.append(f"{c.name}: MACs predicted {c.predicted_macs:,}, executed {c.actual_macs:,}")
+        if not self.peak_ok:
+            out.append(f"peak activation predicted {self.predicted_peak:,} B, measured {self.measured_peak:,} B")
+        if not self.output_finite:
+            out.append("the output has NaN or infinite values")
+        if not self.fold_ok:
+            out.append(f"folded output differs by {self.fold_error:.2e} (tolerance {FOLD_TOLERANCE:.0e})")
+        return out
+
+    @property
+    def gmacs_per_second(self) -> float:
+        return self.macs / self.forward_seconds / 1e9 if self.forward_seconds else 0.0
+
+
+def available_memory() -> int:
+    """MemAvailable from /proc/meminfo, else physical memory."""
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import os
+
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def memory_estimate(graph, report) -> int:
+    """Bytes the forward pass needs at most: the largest layer's weights (generated per layer, then
+    dropped), the peak of live activations, and the largest im2col workspace; all float32."""
+    from cnncost.kernels import im2col_bytes
+
+    rows = {row.name: row for row in report.layers}
+    shapes = {INPUT: (report.batch, *graph.input_shape)}
+    workspace = 0
+    for node in graph.nodes:
+        if node.op.startswith("conv"):
+            workspace = max(workspace, im2col_bytes(node.op, node.attrs, shapes[node.inputs[0]]))
+        shapes[node.name] = (report.batch, *rows[node.name].output_shape)
+    weights = max(((row.params + row.buffers) * 4 for row in report.layers), default=0)
+    return weights + report.totals.peak_activation_bytes + workspace
+
+
+def verify_spec(spec, batch: int = 1, seed: int = 0, fold_bn: bool = False, max_memory: int | None = None, progress=None) -> VerifyResult:
+    """Analyse, refuse if the run would not fit, then run the forward pass and compare."""
+    report = analyze_spec(spec, batch=batch, dtype="float32")
+    estimate = memory_estimate(spec.graph, report)
+    limit = max_memory if max_memory is not None else available_memory() // 2
+    if estimate > limit:
+        from cnncost.units import size
+
+        raise CnnCostError(
+            f"verify would need about {size(estimate)} (weights + peak activations + im2col workspace), "
+            f"over the limit of {size(limit)}",
+            None,
+            "lower --batch or --input, or raise --max-memory",
+        )
+    run = _Run(spec.graph, batch, seed, progress)
+    checks, output = run.execute(report)
+    fold_error, folded = None, 0
+    if fold_bn:
+        fold_error, folded = _check_folding(spec, batch, seed, output, progress)
+    import numpy as np
+
+    return VerifyResult(
+        model=spec.name,
+        input_shape=spec.graph.input_shape,
+        batch=batch,
+        seed=seed,
+        layers=tuple(checks),
+        predicted_peak=report.totals.peak_activation_bytes,
+        measured_peak=run.peak,
+        predicted_peak_layer=report.totals.peak_layer,
+        measured_peak_layer=run.peak_layer,
+        estimate_bytes=estimate,
+        forward_seconds=run.seconds,
+        macs=sum(c.actual_macs for c in checks),
+        output_finite=bool(np.isfinite(output).all()),
+        fold_error=fold_error,
+        folded_layers=folded,
+    )
+
+
+def _check_folding(spec, batch, seed, unfolded_output, progress):
+    """Run the folded graph with weights folded from the unfolded ones; compare the outputs."""
+    import numpy as np
+
+    pairs = foldable_pairs(spec.graph)
+    folded_graph = fold_batchnorm(spec.graph)
+    folded_spec = replace(spec, graph=folded_graph)
+    run = _Run(folded_graph, batch, seed, progress, folds={conv: bn for bn, conv in pairs.items()}, original=spec.graph)
+    _, output = run.execute(analyze_spec(folded_spec, batch=batch))
+    scale = float(np.abs(unfolded_output).max()) or 1.0
+    return float(np.abs(output - unfolded_output).max()) / scale, len(pairs)
+
+
+class _Run:
+    """One forward pass over a graph, freeing each array after its last reader, counting live bytes."""
+
+    def __init__(self, graph, batch, seed, progress=None, folds=None, original=None):
+        self.graph, self.batch, self.seed, self.progress = graph, batch, seed, progress
+        self.folds = folds or {}  # conv name -> batchnorm name folded into it
+        self.original = {node.name: node for node in (original or graph).nodes}
+        self.peak, self.peak_layer, self.seconds = 0, INPUT, 0.0
+
+    def rng(self, name: str):
+        import numpy as np
+
+        return np.random.default_rng([self.seed, zlib.crc32(name.encode())])
+
+    def input_array(self):
+        import numpy as np
+
+        rng = np.random.default_rng([self.seed, 0])
+        return rng.standard_normal((self.batch, *self.graph.input_shape), dtype=np.float32)
+
+    def weights(self, node, input_shapes):
+        from cnncost.kernels import init_weights
+
+        if node.name not in self.folds:
+            return init_weights(node.op, node.attrs, input_shapes, self.rng(node.name))
+        conv = self.original[node.name]
+        params, buffers = init_weights(conv.op, conv.attrs, input_shapes, self.rng(conv.name))
+        bn = self.original[self.folds[node.name]]
+        out_shape = (self.batch, params["weight"].shape[0])
+        bn_params, bn_buffers = init_weights(bn.op, bn.attrs, [out_shape], self.rng(bn.name))
+        return fold_conv_weights(params, bn_params, bn_buffers, bn.attrs["eps"]), buffers
+
+    def execute(self, report):
+        from cnncost.kernels import MacCounter, forward
+
+        rows = {row.name: row for row in report.layers}
+        readers = {name: len(set(users)) for name, users in self.graph.consumers().items()}
+        live = {INPUT: self.input_array()}
+        current = self.peak = live[INPUT].nbytes
+        checks = []
+        for node in self.graph.nodes:
+            inputs = [live[name] for name in node.inputs]
+            params, buffers = self.weights(node, [a.shape for a in inputs])
+            counter = MacCounter()
+            start = time.perf_counter()
+            out = forward(node.op, node.attrs, inputs, params, buffers, counter)
+            self.seconds += time.perf_counter() - start
+            del inputs
+            live[node.name] = out
+            current += out.nbytes
+            if current > self.peak:
+                self.peak, self.peak_layer = current, node.name
+            row = rows[node.name]
+            checks.append(
+                LayerCheck(
+                    node.name, node.op, row.output_shape, tuple(out.shape[1:]),
+                    row.params, sum(int(a.size) for a in params.values()),
+                    row.macs, counter.macs,
+                )
+            )
+            for name in set(node.inputs):
+                readers[name] -= 1
+                current -= self.release(live, name, readers)
+            current -= self.release(live, node.name, readers)
+            if self.progress:
+                self.progress()
+        return checks, live[self.graph.output]
+
+    def release(self, live: dict, name: str, readers: dict) -> int:
+        """Free an array nobody will read again (the model output stays); return the bytes freed."""
+        if readers[name] == 0 and name != self.graph.output and name in live:
+            return live.pop(name).nbytes
+        return 0
+
+
+def fold_conv_weights(conv: dict, bn: dict, bn_buffers: dict, eps: float) -> dict:
+    """w' = w·γ/√(σ²+ε) per output channel; b' = (b − μ)·γ/√(σ²+ε) + β."""
+    import numpy as np
+
+    scale = bn_buffers["running_var"] + np.float32(eps)
+    scale = (bn.get("weight", np.ones_like(scale)) / np.sqrt(scale)).astype(np.float32)
+    weight = conv["weight"] * scale.reshape(-1, *[1] * (conv["weight"].ndim - 1))
+    bias = conv.get("bias", np.zeros_like(scale))
+    bias = (bias - bn_buffers["running_mean"]) * scale + bn.get("bias", np.zeros_like(scale))
+    return {"weight": weight.astype(np.float32), "bias": bias.astype(np.float32)}
