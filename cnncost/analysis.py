@@ -125,24 +125,35 @@ def liveness_peak(graph, output_bytes: dict, input_bytes: int) -> tuple[int, str
 
 
 def block_rows(groups, rows) -> tuple:
-    """Subtotals for every block instance and repeat, from the rows under its name."""
-    out = []
+    """Subtotals for every block instance and repeat, from the rows under its name (one pass over rows)."""
+    sums = {group.name: [0, 0, 0, 0, 0] for group in groups}
+    for row in rows:
+        parts = row.name.split(".")
+        for end in range(1, len(parts)):
+            totals = sums.get(".".join(parts[:end]))
+            if totals is not None:
+                totals[0] += 1
+                totals[1] += row.params
+                totals[2] += row.macs
+                totals[3] += row.flops
+                totals[4] += row.activation_bytes
     by_name = {row.name: row for row in rows}
+    out = []
     for group in groups:
-        prefix = group.name + "."
-        members = [row for row in rows if row.name.startswith(prefix)]
+        layers, params, macs, flops, activation_bytes = sums[group.name]
+        last = by_name.get(group.output)
         out.append(
             BlockRow(
                 name=group.name,
                 kind=group.kind,
                 depth=group.name.count(".") + 1,
-                layers=len(members),
-                output_shape=by_name[group.output].output_shape if group.output in by_name else (),
-                receptive_field=by_name[group.output].receptive_field if group.output in by_name else (),
-                params=sum(r.params for r in members),
-                macs=sum(r.macs for r in members),
-                flops=sum(r.flops for r in members),
-                activation_bytes=sum(r.activation_bytes for r in members),
+                layers=layers,
+                output_shape=last.output_shape if last else (),
+                receptive_field=last.receptive_field if last else (),
+                params=params,
+                macs=macs,
+                flops=flops,
+                activation_bytes=activation_bytes,
             )
         )
     return tuple(out)

@@ -9,7 +9,8 @@ from cnncost.render.views import View
 
 
 def to_json(report) -> str:
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    """Compact, one document per line: json's C encoder only runs without indentation (pipe to `jq` to read)."""
+    return json.dumps(report.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def to_markdown(view: View) -> str:

@@ -140,6 +140,8 @@ class Expander:
         if isinstance(value, LocDict):
             return self.substitute_all(scope, _copy(value))
         if isinstance(value, list):
+            if not any(isinstance(item, (str, list, dict)) for item in value):
+                return value
             out = located(loc, [self.substitute_value(scope, item, loc) for item in value])
             if isinstance(value, LocList):
                 out.item_locs = value.item_locs
