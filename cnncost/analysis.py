@@ -172,18 +172,19 @@ def breakdown(rows, totals) -> tuple:
 
 
 def collapse(report: Report, depth: int) -> list:
-    """Rows for `--depth N`: leaf layers down to depth N, and deeper ones folded into their block at depth N."""
+    """Rows for `--depth N`, read like a paper's stage table: each block above depth N appears as a
+    subtotal row heading its members, blocks at depth N as one subtotal row, leaves down to depth N."""
     blocks = {block.name: block for block in report.blocks}
     out, shown = [], set()
     for row in report.layers:
         parts = row.name.split(".")
+        for end in range(1, min(len(parts), depth + 1)):
+            name = ".".join(parts[:end])
+            if name in blocks and name not in shown:
+                shown.add(name)
+                out.append(blocks[name])
         if len(parts) <= depth:
             out.append(row)
-            continue
-        name = ".".join(parts[:depth])
-        if name not in shown and name in blocks:
-            shown.add(name)
-            out.append(blocks[name])
-        elif name not in blocks:
+        elif ".".join(parts[:depth]) not in blocks:
             out.append(row)
     return out

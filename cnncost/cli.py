@@ -211,3 +211,9 @@ def main(argv=None) -> None:
     except BrokenPipeError:
         code = 0
     sys.exit(code if isinstance(code, int) else 0)
+
+
+from cnncost.cli_workflows import check, compare, diff, schema  # noqa: E402  (they import cnncost.cli's options)
+
+for _command in (check, compare, diff, schema):
+    cli.add_command(_command)

@@ -53,7 +53,7 @@ def test_block_subtotals_add_up():
     assert blocks["layer2"].params == blocks["layer2.0"].params + blocks["layer2.1"].params
     # layer2.0: 3×3 16→32, 3×3 32→32, 1×1 16→32, no biases
     assert blocks["layer2.0"].params == 32 * 16 * 9 + 32 * 32 * 9 + 32 * 16
-    assert blocks["layer2"].kind == "repeat" and blocks["layer2.0"].kind == "basic"
+    assert blocks["layer2"].kind == "basic ×2" and blocks["layer2.0"].kind == "basic"
 
 
 def test_depth_collapse_shows_blocks_at_that_depth():
@@ -62,7 +62,8 @@ def test_depth_collapse_shows_blocks_at_that_depth():
     report = cnncost.analyze(load_text(RESIDUAL))
     names = [row.name for row in collapse(report, 1)]
     assert names == ["layer1", "layer2", "global_avgpool_1"]
-    assert [row.name for row in collapse(report, 2)][:2] == ["layer1.0", "layer1.1"]
+    # depth 2: each stage heads its blocks, as in a paper's stage table
+    assert [row.name for row in collapse(report, 2)][:4] == ["layer1", "layer1.0", "layer1.1", "layer2"]
 
 
 def test_receptive_field_through_a_residual_takes_the_larger_path():

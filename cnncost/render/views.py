@@ -40,6 +40,11 @@ def conventions(report: Report) -> str:
     )
 
 
+def _indent(row, depth) -> str:
+    """Under --depth, nest rows under their block's subtotal row."""
+    return "  " * row.name.count(".") if depth else ""
+
+
 def _rf(row) -> str:
     field_ = getattr(row, "receptive_field", ())
     if not field_:
@@ -54,7 +59,7 @@ def _rf(row) -> str:
 def standard_view(report: Report, depth: int | None = None) -> View:
     rows = collapse(report, depth) if depth else list(report.layers)
     columns = (
-        Column("Layer", lambda r: r.name + (" ⚠" if getattr(r, "warnings", ()) else ""), numeric=False),
+        Column("Layer", lambda r: _indent(r, depth) + r.name + (" ⚠" if getattr(r, "warnings", ()) else ""), numeric=False),
         Column("Op", lambda r: r.op if not isinstance(r, BlockRow) else f"{r.kind} ({r.layers} layers)", numeric=False),
         Column("Output", lambda r: units.shape(r.output_shape), numeric=False),
         Column("Params", lambda r: r.params, units.count),

@@ -48,7 +48,7 @@ class Group:
     """A block instance or a repeat: its rows share the `name.` prefix."""
 
     name: str
-    kind: str  # the block's name, or "repeat"
+    kind: str  # the block's name, or "<op or block> ×N" for a repeat
     loc: Location
     output: str = ""  # the node whose output is the group's, filled in once names resolve
 
@@ -196,7 +196,7 @@ class Expander:
         first = layer.get("first", {})
         if not isinstance(first, dict):
             raise CnnCostError("`first` must be a mapping of settings for the first repeat", params.value_loc("first"))
-        self.groups.append(Group(full, "repeat", loc))
+        self.groups.append(Group(full, f"{op} ×{repeat}", loc))
         previous = inputs
         for index in range(repeat):
             args = _copy(params)
