@@ -1,0 +1,118 @@
+"""`cnncost check`: validate many specs and hold each to its budgets, reporting every spec however others fare.
+
+A spec passes when it loads, its shapes fit, no layer carries a warning (as under --strict), every layer
+reaches the output, every budget holds and, with --verify, the numpy forward pass agrees.
+"""
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass
+
+from cnncost.budget import BudgetCheck, measure, spec_limits, tightest
+from cnncost.errors import CnnCostError, Location
+
+EXIT_CODES = {"pass": 0, "fail": 1, "error": 2}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A failed check that is not a budget: a warning, unused layers, a verification mismatch, an invalid spec."""
+
+    check: str  # "invalid", "warning", "unused" or "verify"
+    message: str
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class SpecResult:
+    source: str  # as given on the command line
+    name: str
+    path: str
+    budgets: tuple = ()  # BudgetCheck
+    findings: tuple = ()  # Finding
+    error: Finding | None = None  # the spec could not be analysed
+    totals: object = None  # report.Totals, when analysed
+
+    @property
+    def status(self) -> str:
+        if self.error:
+            return "error"
+        failed = self.findings or any(not check.passed for check in self.budgets)
+        return "fail" if failed else "pass"
+
+    @property
+    def failed_budgets(self) -> list[BudgetCheck]:
+        return [check for check in self.budgets if not check.passed]
+
+
+def expand_sources(args) -> list[str]:
+    """Files and bundled names as given; a folder → every *.yaml/*.yml in it; a glob → its files, in order, once each."""
+    out = []
+    for arg in args:
+        if os.path.isdir(arg):
+            found = sorted(p for pattern in ("*.yaml", "*.yml") for p in glob.glob(os.path.join(glob.escape(arg), pattern)))
+            if not found:
+                raise CnnCostError("no *.yaml or *.yml files in this folder", Location(arg))
+        elif not os.path.exists(arg) and any(char in arg for char in "*?["):
+            found = sorted(p for p in glob.glob(arg, recursive=True) if os.path.isfile(p))
+            if not found:
+                raise CnnCostError(f"no file matches {arg!r}", None, "check the pattern; quote it so that cnncost expands it, not the shell")
+        else:
+            found = [arg]
+        out += [path for path in found if path not in out]
+    return out
+
+
+def check_spec(source: str, *, rules=(), cli_limits=None, batch=1, dtype="float32", input_shape=None, verify=None, allow=()) -> SpecResult:
+    """Check one spec; a CnnCostError becomes the result's `error` so that the other specs still run.
+    `allow` names finding checks ("warning", "unused") that do not fail it."""
+    from cnncost.analysis import analyze_spec
+    from cnncost.spec import load
+
+    name = path = source
+    try:
+        spec = load(source, input_shape)
+        name, path = spec.name, spec.path
+        own = spec_limits(spec)
+        report = analyze_spec(spec, batch=batch, dtype=dtype)
+        limits = tightest(own, *(rule.limits for rule in rules if rule.matches(spec.name, spec.path)), cli_limits or {})
+        budgets = tuple(measure(limit, report) for limit in limits)
+        findings = [f for f in layer_findings(spec, report) if f.check not in allow]
+        findings += verify_findings(spec, verify) if verify else []
+    except CnnCostError as exc:
+        if exc.location and path == source:  # failed while loading: the error names the resolved file
+            path = exc.location.file
+        message = exc.message + (f" ({exc.hint})" if exc.hint else "")
+        return SpecResult(source, name, path, error=Finding("invalid", message, exc.location))
+    return SpecResult(source, name, path, budgets, tuple(findings), None, report.totals)
+
+
+def layer_findings(spec, report) -> list[Finding]:
+    where = {node.name: node.loc for node in spec.graph.nodes}
+    out = [
+        Finding("warning", f"layer {row.name!r}: {warning}", where[row.name])
+        for row in report.layers
+        for warning in row.warnings
+    ]
+    if report.unused:
+        names = ", ".join(report.unused)
+        out.append(
+            Finding(
+                "unused",
+                f"{len(report.unused)} layer(s) never reach the output: {names} (remove them, or set `output:`)",
+                where[report.unused[0]],
+            )
+        )
+    return out
+
+
+def verify_findings(spec, verify) -> list[Finding]:
+    result = verify(spec, batch=1, seed=0)
+    if result.passed:
+        return []
+    return [Finding("verify", f"numpy cross-check: {failure}", Location(spec.path)) for failure in result.failures or ["failed"]]
+
+
+def worst_exit_code(results) -> int:
+    return max((EXIT_CODES[result.status] for result in results), default=0)
