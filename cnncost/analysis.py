@@ -5,6 +5,7 @@ from math import prod
 
 from cnncost.errors import CnnCostError, ShapeWarningError
 from cnncost.graph import INPUT
+from cnncost.limits import MAX_COUNT
 from cnncost.ops import OPS
 from cnncost.ops.base import OpError, fmt_shape
 from cnncost.report import DTYPE_BYTES, BlockRow, KindRow, LayerRow, Report, Totals
@@ -28,6 +29,8 @@ def analyze_spec(spec, batch: int = 1, dtype: str = "float32", strict: bool = Fa
         fields[node.name] = row.receptive_field
         rows.append(row)
     input_bytes = prod(graph.input_shape) * element_bytes
+    if input_bytes > MAX_COUNT:
+        raise CnnCostError("the input's bytes (shape × batch × dtype size) go over the limit of 10^100", None, "lower --input or --batch")
     peak, peak_layer = liveness_peak(graph, {row.name: row.activation_bytes for row in rows}, input_bytes)
     params = sum(row.params for row in rows)
     activation_bytes = sum(row.activation_bytes for row in rows)
@@ -74,7 +77,7 @@ def layer_row(node, shapes: dict, fields: dict, batch: int, element_bytes: int) 
         seen = ", ".join(f"{name} {fmt_shape(shape)}" for name, shape in zip(node.inputs, in_shapes))
         where = node.attr_locs.get(exc.key, node.loc) if exc.key else node.loc
         raise CnnCostError(f"layer {node.name!r} ({node.op}): {exc} [input: {seen or 'none'}]", where) from None
-    return LayerRow(
+    row = LayerRow(
         name=node.name,
         op=node.op,
         inputs=node.inputs,
@@ -90,6 +93,25 @@ def layer_row(node, shapes: dict, fields: dict, batch: int, element_bytes: int) 
         kind=op.group(node.attrs, in_shapes),
         attrs=node.attrs,
         location=str(node.loc),
+    )
+    check_size(row, node)
+    return row
+
+
+def check_size(row: LayerRow, node) -> None:
+    """Refuse figures no network reaches. Past MAX_COUNT, numbers stop being printable (Python caps int→str at
+    4,300 digits) and receptive-field jumps, multiplied layer after layer, stop being cheap; an output dimension
+    is bounded too, since activation bytes are at least as large."""
+    field_ = [n for axis in row.receptive_field for n in axis]
+    if max(row.params, row.buffers, row.macs, row.flops, row.activation_bytes, *field_) <= MAX_COUNT:
+        return
+    figures = {"params": row.params, "buffers": row.buffers, "MACs": row.macs, "FLOPs": row.flops,
+               "activation bytes": row.activation_bytes, "receptive field": max(field_, default=0)}
+    over = [name for name, value in figures.items() if value > MAX_COUNT]
+    raise CnnCostError(
+        f"layer {node.name!r} ({node.op}): {', '.join(over)} go over the limit of 10^100",
+        node.loc,
+        "check the input shape, --batch and this layer's settings",
     )
 
 

@@ -197,7 +197,7 @@ def main(argv=None) -> None:
     try:
         code = cli.main(args=argv, prog_name="cnncost", standalone_mode=False)
     except CnnCostError as exc:
-        click.echo(str(exc), err=True)
+        click.echo(_one_line(str(exc)), err=True)
         code = exc.exit_code
     except click.exceptions.NoArgsIsHelpError as exc:
         click.echo(exc.ctx.get_help(), err=True)
@@ -211,6 +211,13 @@ def main(argv=None) -> None:
     except BrokenPipeError:
         code = 0
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _one_line(message: str, limit: int = 1000) -> str:
+    """An error stays one readable line: line breaks flattened, and a huge echoed value (a 1 MB name) cut from
+    the middle, so the file:line:col in front and the hint at the end survive."""
+    message = " ".join(message.splitlines())
+    return message if len(message) <= limit else f"{message[: limit * 2 // 3]} … {message[-(limit // 4):]}"
 
 
 from cnncost.cli_workflows import check, compare, diff, schema  # noqa: E402  (they import cnncost.cli's options)

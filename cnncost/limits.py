@@ -7,3 +7,5 @@ MAX_BLOCK_DEPTH = 32  # blocks instantiating blocks
 MAX_REPEAT = 10_000  # one repeat count
 MAX_NODES = 1_000_000  # layers after expanding blocks and repeats
 MAX_EXPR_CHARS = 200  # one ${...} expression
+MAX_NAME_CHARS = 200  # a layer's full name (`stage.block.conv`); each node stores its own copy
+MAX_COUNT = 10**100  # any shape dimension, count or byte figure: keeps every number printable and cheap

@@ -11,6 +11,8 @@ def check_writable(path: str, force: bool) -> None:
     """Checked before any work, so a refused --output costs nothing and leaves nothing behind."""
     if os.path.isdir(path):
         raise CnnCostError("--output is a directory", Location(path), "give a file name")
+    if os.path.exists(path) and not os.path.isfile(path):  # renaming over /dev/null would replace the device
+        raise CnnCostError("--output is not a regular file", Location(path), "name a file; use shell redirection for devices and pipes")
     if os.path.exists(path) and not force:
         raise CnnCostError("--output file already exists", Location(path), "pass --force to overwrite it")
     folder = os.path.dirname(os.path.abspath(path))
@@ -20,14 +22,19 @@ def check_writable(path: str, force: bool) -> None:
 
 def write_atomic(path: str, data: str | bytes) -> None:
     folder = os.path.dirname(os.path.abspath(path))
-    fd, temp = tempfile.mkstemp(prefix=".cnncost-", dir=folder)
+    try:
+        fd, temp = tempfile.mkstemp(prefix=".cnncost-", dir=folder)
+    except OSError as exc:  # a read-only or special folder (/proc), no permission
+        raise CnnCostError(f"cannot write --output: {exc.strerror or exc}", Location(path)) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data.encode("utf-8") if isinstance(data, str) else data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(temp):
             os.unlink(temp)
+        if isinstance(exc, OSError):  # the disk filled up, the target became a directory, ...
+            raise CnnCostError(f"cannot write --output: {exc.strerror or exc}", Location(path)) from None
         raise

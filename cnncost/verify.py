@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 import zlib
 from dataclasses import dataclass, field, replace
+from math import prod
 
 from cnncost.analysis import analyze_spec
 from cnncost.errors import CnnCostError
@@ -119,18 +120,53 @@ def available_memory() -> int:
 
 def memory_estimate(graph, report) -> int:
     """Bytes the forward pass needs at most: the largest layer's weights (generated per layer, then
-    dropped), the peak of live activations, and the largest im2col workspace; all float32."""
-    from cnncost.kernels import im2col_bytes
-
+    dropped), the peak of live activations, and the largest workspace of one layer; all float32."""
     rows = {row.name: row for row in report.layers}
     shapes = {INPUT: (report.batch, *graph.input_shape)}
     workspace = 0
     for node in graph.nodes:
-        if node.op.startswith("conv"):
-            workspace = max(workspace, im2col_bytes(node.op, node.attrs, shapes[node.inputs[0]]))
+        workspace = max(workspace, workspace_bytes(node, shapes[node.inputs[0]]))
         shapes[node.name] = (report.batch, *rows[node.name].output_shape)
     weights = max(((row.params + row.buffers) * 4 for row in report.layers), default=0)
     return weights + report.totals.peak_activation_bytes + workspace
+
+
+def workspace_bytes(node, input_shape: tuple) -> int:
+    """Temporary bytes one layer allocates besides its input and output. A convolution: its im2col chunk.
+    Max or average pooling with padding (or ceil_mode) first copies its input into a padded array; along
+    each axis that is at most the input, the pad before and max(pad, effective kernel) after, and the
+    partial result pooled from it is no larger. LRN pads its squares with size − 1 zero channels. A huge
+    pad or window on a tiny input is refused here, not by the OS."""
+    from cnncost.kernels import im2col_bytes
+
+    attrs = node.attrs
+    if node.op.startswith("conv"):
+        return im2col_bytes(node.op, attrs, input_shape)
+    if node.op == "lrn":
+        n, c, *spatial = input_shape
+        return n * (c + attrs["size"] - 1) * prod(spatial) * 4
+    if "pool" in node.op and "kernel" in attrs and (any(attrs["padding"]) or attrs["ceil_mode"]):
+        n, c, *spatial = input_shape
+        dilation = attrs.get("dilation") or (1,) * len(spatial)
+        axes = zip(spatial, attrs["kernel"], dilation, attrs["padding"])
+        return 2 * n * c * prod(size + p + max(p, d * (k - 1) + 1) for size, k, d, p in axes) * 4
+    return 0
+
+
+def check_indexable(graph, estimate: int) -> None:
+    """numpy addresses elements by 64-bit byte offsets, about a setting times the bytes of an array. Where that
+    overflows, the setting is one the analysis accepts but that changes nothing (a stride past the end of a
+    1-wide output, a dilation of a 1-tap kernel); refuse it instead of failing inside numpy."""
+    for node in graph.nodes:
+        for key, value in node.attrs.items():
+            for number in value if isinstance(value, tuple) else (value,):
+                if isinstance(number, int) and number * max(estimate, 1) >= 2**63:
+                    shown = f"{number:,}" if number < 10**15 else f"about 10^{len(str(number)) - 1}"
+                    raise CnnCostError(
+                        f"layer {node.name!r}: {key} {shown} is too large for numpy's 64-bit indexing",
+                        node.attr_locs.get(key, node.loc),
+                        "a stride or dilation larger than the input changes nothing here; lower it to run verify",
+                    )
 
 
 def verify_spec(spec, batch: int = 1, seed: int = 0, fold_bn: bool = False, max_memory: int | None = None, progress=None) -> VerifyResult:
@@ -142,11 +178,12 @@ def verify_spec(spec, batch: int = 1, seed: int = 0, fold_bn: bool = False, max_
         from cnncost.units import size
 
         raise CnnCostError(
-            f"verify would need about {size(estimate)} (weights + peak activations + im2col workspace), "
+            f"verify would need about {size(estimate)} (weights + peak activations + im2col or padding workspace), "
             f"over the limit of {size(limit)}",
             None,
             "lower --batch or --input, or raise --max-memory",
         )
+    check_indexable(spec.graph, estimate)
     run = _Run(spec.graph, batch, seed, progress)
     checks, output = run.execute(report)
     fold_error, folded = None, 0

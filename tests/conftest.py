@@ -29,3 +29,15 @@ def spec_file(tmp_path):
         return path
 
     return write
+
+
+# --- Hypothesis profiles for the property tests (tests/test_properties.py) -------------------------------
+# `quick` is the default run; CNNCOST_FUZZ=1 selects `fuzz`, the long run documented in README "Testing".
+# Tests that set their own @settings(max_examples=...) (tests/test_kernels_torch.py) keep their counts.
+import os  # noqa: E402
+
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("quick", max_examples=100, deadline=None)
+settings.register_profile("fuzz", max_examples=3000, deadline=None)
+settings.load_profile("fuzz" if os.environ.get("CNNCOST_FUZZ") else "quick")

@@ -93,11 +93,11 @@ def test_conv_matches_definition(case):
 
 
 CHUNKINGS = {
-    # name: (target columns given one sample's columns, column-chunk byte cap, what the plan must look like)
-    "several_samples_per_matmul": (lambda per_sample: 2 * per_sample, 8 << 20, lambda p: p.samples == 2),
-    "one_sample_whole": (lambda per_sample: per_sample, 8 << 20, lambda p: p.samples == 1 and p.rows == p.out[0]),
-    "rows_split": (lambda per_sample: per_sample // 2, 8 << 20, lambda p: p.rows < p.out[0]),
-    "one_row_when_cap_is_tiny": (lambda per_sample: per_sample, 1, lambda p: p.rows == 1),
+    # name: ((columns of one sample, bytes of one output row's columns) -> (_MIN_COLUMNS, _CHUNK_BYTES), plan check)
+    "several_samples_per_matmul": (lambda cols, row: (2 * cols, 1 << 30), lambda p: p.samples == 2),
+    "one_sample_whole": (lambda cols, row: (cols, 1 << 30), lambda p: p.samples == 1 and p.rows == p.out[0]),
+    "bands_of_rows": (lambda cols, row: (cols, 2 * row), lambda p: p.samples == 1 and p.rows == 2 < p.out[0]),
+    "one_row_when_cap_is_tiny": (lambda cols, row: (cols, 1), lambda p: p.rows == 1),
 }
 CHUNKED_CASES = ["padded_strided", "grouped", "depthwise", "conv1d", "conv3d"]
 
@@ -107,11 +107,13 @@ CHUNKED_CASES = ["padded_strided", "grouped", "depthwise", "conv1d", "conv3d"]
 def test_conv_chunking_does_not_change_result(monkeypatch, chunking, case):
     """Only the rows of a sample can be split; a pointwise conv never needs to."""
     shape, attrs, pads = CONV_CASES[case]
-    if case == "pointwise" and chunking in ("rows_split", "one_row_when_cap_is_tiny"):
+    if case == "pointwise" and chunking in ("bands_of_rows", "one_row_when_cap_is_tiny"):
         chunking = "one_sample_whole"
-    columns, cap, expect = CHUNKINGS[chunking]
-    per_sample = math.prod(conv_module._plan(attrs, shape).out)
-    monkeypatch.setattr(conv_module, "_TARGET_COLUMNS", columns(per_sample))
+    settings, expect = CHUNKINGS[chunking]
+    out = conv_module._plan(attrs, shape).out
+    row_bytes = 4 * shape[1] * math.prod(attrs["kernel"]) * math.prod(out[1:])
+    min_columns, cap = settings(math.prod(out), row_bytes)
+    monkeypatch.setattr(conv_module, "_MIN_COLUMNS", min_columns)
     monkeypatch.setattr(conv_module, "_CHUNK_BYTES", cap)
     assert expect(conv_module._plan(attrs, shape))
     x = rand(*shape)
@@ -121,7 +123,7 @@ def test_conv_chunking_does_not_change_result(monkeypatch, chunking, case):
 
 
 def test_pointwise_conv_multiplies_the_input_without_a_copy(monkeypatch):
-    monkeypatch.setattr(conv_module, "_TARGET_COLUMNS", 16)
+    monkeypatch.setattr(conv_module, "_MIN_COLUMNS", 25)
     assert conv_module._plan(conv_attrs(8, (1, 1)), (2, 4, 5, 5)).direct
 
 
@@ -584,3 +586,25 @@ def test_weightless_ops_return_empty_dicts():
 
 def test_every_listed_op_has_a_kernel():
     assert {"conv2d", "linear", "batchnorm", "relu", "add", "concat", "flatten", "lrn"} <= KERNEL_OPS
+
+
+def test_unknown_op_names_the_op():
+    with pytest.raises(KeyError, match="warp_drive"):
+        forward("warp_drive", {}, [rand(1, 2)], {}, {}, MacCounter())
+
+
+def test_reuse_freed_memory_applies_on_glibc_and_kernels_still_run():
+    """Process-wide, so it runs in a child interpreter."""
+    import platform
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np; from cnncost.kernels import reuse_freed_memory, forward, MacCounter;"
+        "print(reuse_freed_memory());"
+        "print(forward('relu', {}, [np.full((8, 64, 128, 128), -1, np.float32)], {}, {}, MacCounter()).max())"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    applied, relu_max = result.stdout.split()
+    assert applied == str(platform.libc_ver()[0] == "glibc")
+    assert float(relu_max) == 0.0

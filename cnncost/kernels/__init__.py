@@ -10,13 +10,13 @@ from . import activation, conv, linear, merge, norm, pool, reshape
 from .base import Kernel, Weights
 from .conv import im2col_bytes
 from .counting import MacCounter, counted_matmul
+from .memory import reuse_freed_memory
 
-__all__ = ["KERNEL_OPS", "MacCounter", "counted_matmul", "forward", "im2col_bytes", "init_weights"]
+__all__ = ["KERNEL_OPS", "MacCounter", "counted_matmul", "forward", "im2col_bytes", "init_weights", "reuse_freed_memory"]
 
-_KERNELS: dict[str, Kernel] = {}
-for _family in (conv, pool, norm, activation, linear, merge, reshape):
-    assert not _KERNELS.keys() & _family.KERNELS.keys(), "an op name is defined by two families"
-    _KERNELS.update(_family.KERNELS)
+_FAMILIES = (conv, pool, norm, activation, linear, merge, reshape)
+_KERNELS: dict[str, Kernel] = {name: k for family in _FAMILIES for name, k in family.KERNELS.items()}
+assert len(_KERNELS) == sum(len(family.KERNELS) for family in _FAMILIES), "an op name is defined by two families"
 
 KERNEL_OPS = frozenset(_KERNELS)
 

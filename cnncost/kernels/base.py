@@ -35,7 +35,7 @@ def array_axis(axis: int) -> int:
 
 
 def normal(rng: np.random.Generator, shape: tuple[int, ...], std: float) -> np.ndarray:
-    return (rng.standard_normal(shape, dtype=np.float32) * np.float32(std)).astype(np.float32, copy=False)
+    return rng.standard_normal(shape, dtype=np.float32) * np.float32(std)
 
 
 def uniform(rng: np.random.Generator, shape: tuple[int, ...], low: float, high: float) -> np.ndarray:

@@ -17,9 +17,12 @@ from .base import Kernel, normal, uniform
 from .counting import MacCounter, counted_matmul
 from .windows import out_size, padded, windows
 
-# Measured on the 2-core target: below ~4k columns OpenBLAS sgemm loses speed; above ~8 MB the column
-# matrix falls out of cache between the copy that builds it and the matmul that reads it.
-_TARGET_COLUMNS = 4096
+# Measured on the 2-core target (OpenBLAS sgemm, batch 8): a matmul narrower than ~1k columns runs well
+# below full speed, so small feature maps put several samples in one chunk; but batching costs a transpose
+# of the output, which loses whenever one sample already has enough columns. A column matrix over ~8 MB
+# no longer stays in cache between the copy that builds it and the matmul that reads it, so large
+# feature maps are cut into bands of output rows.
+_MIN_COLUMNS = 1024
 _CHUNK_BYTES = 8 << 20
 _F32 = 4
 
@@ -47,6 +50,7 @@ class _Plan:
 
 
 def _plan(attrs: dict, input_shape: tuple[int, ...]) -> _Plan:
+    """Padding, output size and chunking for one convolution; im2col_bytes reads the same plan."""
     n, c, *spatial = input_shape
     kernel, stride, dilation = attrs["kernel"], attrs["stride"], attrs["dilation"]
     if len(spatial) != len(kernel):
@@ -62,10 +66,10 @@ def _plan(attrs: dict, input_shape: tuple[int, ...]) -> _Plan:
     per_sample, per_row = prod(out), prod(out[1:])
     pointwise = all(k == 1 for k in kernel) and all(s == 1 for s in stride) and not any(map(any, pads))
     row_bytes = c * prod(kernel) * _F32
-    samples = max(1, min(n, _TARGET_COLUMNS // per_sample, _CHUNK_BYTES // (row_bytes * per_sample)))
+    samples = max(1, min(n, _MIN_COLUMNS // per_sample, _CHUNK_BYTES // (row_bytes * per_sample)))
     if samples > 1 or pointwise:
         return _Plan(pads, out, samples, out[0], pointwise and samples == 1)
-    rows = max(1, min(out[0], min(_TARGET_COLUMNS, _CHUNK_BYTES // row_bytes) // per_row))
+    rows = max(1, min(out[0], _CHUNK_BYTES // (row_bytes * per_row)))
     return _Plan(pads, out, 1, rows, False)
 
 

@@ -38,10 +38,11 @@ class Mul(Add):
 
 
 def _broadcast(a: tuple, b: tuple) -> tuple:
-    """NumPy's rule, aligned from the last axis."""
-    if len(a) < len(b):
-        a, b = b, a
-    b = (1,) * (len(a) - len(b)) + b
+    """NumPy's rule, axis by axis. Ranks must match: with the batch axis in front, NumPy would align a
+    shorter per-sample shape against the batch (C·H·W · C is an error in PyTorch too)."""
+    if len(a) != len(b):
+        raise OpError(f"cannot broadcast shapes {fmt_shape(a)} and {fmt_shape(b)}: they have different numbers of axes "
+                      "(keep the pooled axes, e.g. global_avgpool with keepdims: true)")
     out = []
     for x, y in zip(a, b):
         if x != y and 1 not in (x, y):

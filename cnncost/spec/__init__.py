@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from cnncost.errors import CnnCostError, Location
 from cnncost.graph import Graph, Node, build_graph
+from cnncost.limits import MAX_COUNT
 from cnncost.ops import OPS
 from cnncost.ops.base import OpError, unknown_key_message
 from cnncost.spec.bundled import resolve_source
@@ -118,6 +119,8 @@ def check_blocks(blocks, doc: LocDict) -> dict:
                 raise CnnCostError(unknown_key_message(key, BLOCK_KEYS, f"block {name!r}"), block.key_loc(key))
         if not isinstance(block.get("layers"), LocList) or not block["layers"]:
             raise CnnCostError(f"block {name!r} needs a non-empty `layers` list", block.loc)
+        if "output" in block and not isinstance(block["output"], str):
+            raise CnnCostError(f"`output` of block {name!r} must be a layer name", block.value_loc("output"))
         args = block.get("args")
         if args is not None and not isinstance(args, LocDict):
             raise CnnCostError(f"`args` of block {name!r} must map names to defaults (null = required)", block.value_loc("args"))
@@ -129,7 +132,10 @@ def parse_shape(value, loc: Location | None = None, what: str = "input") -> tupl
     if isinstance(value, int) and not isinstance(value, bool):
         value = [value]
     if isinstance(value, str) and _SHAPE.match(value):
-        dims = tuple(int(part) for part in re.split(r"[x×,]", value.replace(" ", "")))
+        try:
+            dims = tuple(int(part) for part in re.split(r"[x×,]", value.replace(" ", "")))
+        except ValueError:  # Python refuses integers of more than 4,300 digits
+            raise CnnCostError(f"{what} shape has a dimension over the limit of 10^100", loc) from None
     elif isinstance(value, list) and value and all(isinstance(d, int) and not isinstance(d, bool) for d in value):
         dims = tuple(value)
     else:
@@ -138,6 +144,8 @@ def parse_shape(value, loc: Location | None = None, what: str = "input") -> tupl
         raise CnnCostError(f"{what} shape {value!r} must have 1 to 4 dims (C, C×L, C×H×W or C×D×H×W)", loc)
     if any(d < 1 for d in dims):
         raise CnnCostError(f"{what} shape {value!r} has a dimension below 1", loc)
+    if any(d > MAX_COUNT for d in dims):
+        raise CnnCostError(f"{what} shape has a dimension over the limit of 10^100", loc)
     return dims
 
 

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from cnncost.errors import CnnCostError, Location
-from cnncost.limits import MAX_BLOCK_DEPTH, MAX_NODES, MAX_REPEAT
+from cnncost.limits import MAX_BLOCK_DEPTH, MAX_NAME_CHARS, MAX_NODES, MAX_REPEAT
 from cnncost.ops import OPS
 from cnncost.ops.base import unknown_key_message
 from cnncost.spec.expr import ExprError, has_reference, substitute
@@ -70,6 +70,7 @@ class Expander:
         self.aliases: dict[str, Ref] = {}
         self.groups: list[Group] = []
         self.count = 0
+        self.sizes: dict[str, int] = {}  # block name -> smallest(block)
 
     # -- scopes and entries -------------------------------------------------
 
@@ -88,6 +89,12 @@ class Expander:
         local = self.local_name(scope, op, layer.get("name"), params, loc)
         inputs = self.input_refs(scope, layer.get("inputs"), params, loc, default_input)
         full = scope.prefix + local
+        if len(full) > MAX_NAME_CHARS:
+            raise CnnCostError(
+                f"layer name {full[:40] + '…'!r} is {len(full):,} characters long; the limit is {MAX_NAME_CHARS}",
+                params.value_locs.get("name", loc),
+                "use shorter names or fewer block levels",
+            )
         scope.names[local] = full
         if not self.is_enabled(layer.get("when"), params, loc):
             if not inputs:
@@ -196,6 +203,8 @@ class Expander:
         first = layer.get("first", {})
         if not isinstance(first, dict):
             raise CnnCostError("`first` must be a mapping of settings for the first repeat", params.value_loc("first"))
+        if self.count + repeat * self.smallest(op) > MAX_NODES:  # refuse now, not after a million layers
+            raise CnnCostError(f"the spec expands to more than {MAX_NODES:,} layers", where, "lower a repeat count")
         self.groups.append(Group(full, f"{op} ×{repeat}", loc))
         previous = inputs
         for index in range(repeat):
@@ -235,6 +244,22 @@ class Expander:
         last = self.expand_list(inner, block["layers"])
         output = block.get("output", last)
         self.alias(full, Ref(inner, output, block.value_loc("output") if "output" in block else loc))
+
+    def smallest(self, op: str, depth: int = 0) -> int:
+        """A lower bound on the layers one instance of `op` expands to: an op is 1; a block is the sum over its
+        entries of a literal `repeat` times the entry's own bound (1 if `when` may skip it, or anything is unclear)."""
+        if op not in self.blocks or depth > MAX_BLOCK_DEPTH:
+            return 1
+        if op not in self.sizes:
+            self.sizes[op] = 1  # a recursive block is refused when it is expanded
+            total = 0
+            for entry in self.blocks[op]["layers"]:
+                name, params = _as_written(entry)
+                repeat = params.get("repeat")
+                copies = repeat if isinstance(repeat, int) and not isinstance(repeat, bool) and 1 <= repeat <= MAX_REPEAT else 1
+                total += 1 if "when" in params or not isinstance(name, str) else copies * self.smallest(name, depth + 1)
+            self.sizes[op] = total
+        return self.sizes[op]
 
     def alias(self, full: str, target: Ref):
         self.bump(target.loc)
@@ -295,6 +320,16 @@ def bind_args(block_name: str, block: LocDict, given: LocDict, loc: Location) ->
             except ExprError as exc:
                 raise CnnCostError(f"default of {name!r}: {exc}", declared.value_loc(name)) from None
     return env
+
+
+def _as_written(entry) -> tuple:
+    """A layer entry's op name and settings before any checks; (None, {}) if it is malformed."""
+    if isinstance(entry, str):
+        return entry, {}
+    if isinstance(entry, dict) and len(entry) == 1:
+        ((op, params),) = entry.items()
+        return op, params if isinstance(params, dict) else {}
+    return None, {}
 
 
 def _copy(params: LocDict) -> LocDict:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from cnncost.limits import MAX_EXPR_CHARS
+from cnncost.limits import MAX_COUNT, MAX_EXPR_CHARS
 
 _TOKEN = re.compile(r"\s*(?:(\d+\.\d*|\d*\.\d+|\d+)|([A-Za-z_][A-Za-z0-9_]*)|(//|==|!=|<=|>=|[-+*/%()<>,]))")
 _WHOLE = re.compile(r"^\$(?:\{(.*)\}|([A-Za-z_][A-Za-z0-9_]*))$", re.S)
@@ -65,10 +65,13 @@ def _tokenize(source: str) -> list:
 
 
 class _Parser:
-    """Recursive descent, lowest precedence first."""
+    """Recursive descent, lowest precedence first. Parentheses and calls nest at most MAX_NESTING deep and
+    prefix `-` and `not` are counted in loops, so no expression can exhaust Python's stack."""
+
+    MAX_NESTING = 32
 
     def __init__(self, tokens: list, env: dict):
-        self.tokens, self.pos, self.env = tokens, 0, env
+        self.tokens, self.pos, self.env, self.depth = tokens, 0, env, -1  # the whole expression is level 0
 
     def peek(self):
         return self.tokens[self.pos][1] if self.pos < len(self.tokens) else None
@@ -86,11 +89,15 @@ class _Parser:
             raise ExprError(f"expected {op!r}, found {value!r}")
 
     def expression(self):
+        self.depth += 1
+        if self.depth > self.MAX_NESTING:
+            raise ExprError(f"expression nested deeper than {self.MAX_NESTING} levels")
         left = self.conjunction()
         while self.peek() == "or":
             self.take()
             right = self.conjunction()
             left = _truth(left) or _truth(right)
+        self.depth -= 1
         return left
 
     def conjunction(self):
@@ -102,10 +109,11 @@ class _Parser:
         return left
 
     def negation(self):
-        if self.peek() == "not":
-            self.take()
-            return not _truth(self.negation())
-        return self.comparison()
+        count = self._prefixes("not")
+        value = self.comparison()
+        for _ in range(count):
+            value = not _truth(value)
+        return value
 
     def comparison(self):
         left = self.sum()
@@ -131,10 +139,18 @@ class _Parser:
         return left
 
     def unary(self):
-        if self.peek() == "-":
+        count = self._prefixes("-")
+        value = self.atom()
+        for _ in range(count):
+            value = -_number(value)
+        return value
+
+    def _prefixes(self, op: str) -> int:
+        count = 0
+        while self.peek() == op:
             self.take()
-            return -_number(self.unary())
-        return self.atom()
+            count += 1
+        return count
 
     def atom(self):
         kind, value = self.take()
@@ -167,7 +183,7 @@ class _Parser:
                 raise ExprError("if(condition, then, else) takes 3 arguments")
             return args[1] if _truth(args[0]) else args[2]
         if name in _FUNCTIONS:
-            return _FUNCTIONS[name](*[_number(a) for a in args])
+            return _FUNCTIONS[name]([_number(a) for a in args])
         raise ExprError(f"unknown function {name!r} (known: if, min, max)")
 
 
@@ -178,8 +194,11 @@ def _truth(value) -> bool:
 
 
 def _number(value):
+    """Every operand passes here, so bounding it keeps each result small enough to compute and print."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ExprError(f"{value!r} is not a number")
+    if isinstance(value, int) and abs(value) > MAX_COUNT:
+        raise ExprError("a number in the expression is over the limit of 10^100")
     return value
 
 

@@ -5,12 +5,15 @@ objects, duplicate keys and alias bombs are refused with the file:line:col of th
 """
 from __future__ import annotations
 
+import re
+
 import yaml
 
 from cnncost.errors import CnnCostError, Location
 from cnncost.limits import MAX_SPEC_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_CONTROL = re.compile(r"[\x1b\x80-\x9f]")  # ESC and C1 controls start terminal escape sequences (YAML "\e", "\x9b")
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 
@@ -67,6 +70,8 @@ def read_spec_text(path: str) -> str:
             )
         with open(path, "rb") as handle:
             data = handle.read(MAX_SPEC_BYTES + 1)
+        if len(data) > MAX_SPEC_BYTES:  # a pipe or device reports no size up front
+            raise CnnCostError(f"spec is over the limit of {MAX_SPEC_BYTES:,} bytes", where, "split it or use blocks and repeat")
     except FileNotFoundError:
         raise CnnCostError("no such file", where, "check the path, or run `cnncost list` for bundled specs") from None
     except PermissionError:
@@ -95,7 +100,15 @@ def load_yaml(text: str, filename: str):
         problem = exc.problem or exc.context or "invalid YAML"
         line = text.splitlines()[mark.line] if mark is not None and mark.line < len(text.splitlines()) else ""
         hint = "quote expressions inside {...}: '${a * 2}'" if "${" in line else None
+        indent = line[: len(line) - len(line.lstrip())]
+        if "\t" in indent and mark.column <= len(indent):
+            problem, hint = "a tab is used for indentation; YAML allows only spaces there", "replace the tabs with spaces"
         raise CnnCostError(f"YAML syntax error: {problem}", _mark_loc(filename, mark), hint) from None
+    except yaml.reader.ReaderError as exc:
+        # The first occurrence of the character is the one refused: the reader stops at the first bad one.
+        before = text[: max(text.find(chr(exc.character)), 0)]
+        where = Location(filename, before.count("\n") + 1, len(before) - before.rfind("\n"))
+        raise CnnCostError(f"YAML does not allow the control character U+{exc.character:04X}", where, "remove it") from None
     except yaml.YAMLError as exc:
         raise CnnCostError(f"YAML error: {exc}", Location(filename)) from None
     except RecursionError:
@@ -139,11 +152,21 @@ class _Converter:
 
     def scalar(self, node):
         try:
-            return self.loader.construct_object(node, deep=True)
+            value = self.loader.construct_object(node, deep=True)
+            if isinstance(value, str) and _CONTROL.search(value):  # a name must not drive the terminal
+                code = ord(_CONTROL.search(value).group())
+                raise CnnCostError(f"text holds the control character U+{code:04X}", self.loc(node), "remove the escape")
+            return value
         except yaml.constructor.ConstructorError:
             raise CnnCostError(
                 f"YAML tag {node.tag!r} is not allowed; a spec holds plain data only", self.loc(node)
             ) from None
+        except (ValueError, OverflowError, LookupError, AttributeError):
+            # PyYAML's own scalar constructors on text they cannot read: `!!int abc`, `!!bool maybe`, `!!float ''`,
+            # a date like 2024-13-45, an integer of 5,000 digits (Python refuses to convert it)
+            kind = node.tag.rsplit(":", 1)[-1]
+            shown = node.value if len(node.value) <= 40 else f"{node.value[:20]}…({len(node.value):,} characters)"
+            raise CnnCostError(f"cannot read {shown!r} as {kind}", self.loc(node), "quote it if it is meant as text") from None
 
     def mapping(self, node, depth: int) -> LocDict:
         if node.tag != _MAP:
