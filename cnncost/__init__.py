@@ -20,27 +20,18 @@ def analyze(spec, *, input=None, batch: int = 1, dtype: str = "float32", strict:
     totals cover the whole batch; shapes and params are per sample. `fold_bn` analyses the
     inference graph with each batchnorm folded into the conv before it.
     """
-    import gc
     from dataclasses import replace
 
     from cnncost.analysis import analyze_spec
     from cnncost.spec import Spec, load, parse_shape
 
     shape = parse_shape(list(input) if isinstance(input, tuple) else input, None, "--input") if input else None
-    # A run allocates many small acyclic objects; the cyclic GC would rescan them all again and
-    # again, making big graphs quadratic. Reference counting frees them; collect once at the end.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        loaded = spec if isinstance(spec, Spec) else load(str(spec), shape)
-        if fold_bn:
-            from cnncost.fold import fold_batchnorm
+    loaded = spec if isinstance(spec, Spec) else load(str(spec), shape)
+    if fold_bn:
+        from cnncost.fold import fold_batchnorm
 
-            loaded = replace(loaded, graph=fold_batchnorm(loaded.graph))
-        return analyze_spec(loaded, batch=batch, dtype=dtype, strict=strict)
-    finally:
-        if collecting:
-            gc.enable()
+        loaded = replace(loaded, graph=fold_batchnorm(loaded.graph))
+    return analyze_spec(loaded, batch=batch, dtype=dtype, strict=strict)
 
 
 __all__ = ["analyze", "CnnCostError", "__version__"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from math import prod
 
+from cnncost.gcpause import gc_paused
 from cnncost.errors import CnnCostError, ShapeWarningError
 from cnncost.graph import INPUT
 from cnncost.limits import MAX_COUNT
@@ -11,6 +12,7 @@ from cnncost.ops.base import OpError, fmt_shape
 from cnncost.report import DTYPE_BYTES, BlockRow, KindRow, LayerRow, Report, Totals
 
 
+@gc_paused
 def analyze_spec(spec, batch: int = 1, dtype: str = "float32", strict: bool = False) -> Report:
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise CnnCostError(f"batch must be a positive integer, not {batch!r}")

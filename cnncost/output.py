@@ -31,6 +31,7 @@ def write_atomic(path: str, data: str | bytes) -> None:
             handle.write(data.encode("utf-8") if isinstance(data, str) else data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(temp, _mode_for(path))
         os.replace(temp, path)
     except BaseException as exc:
         if os.path.exists(temp):
@@ -38,3 +39,12 @@ def write_atomic(path: str, data: str | bytes) -> None:
         if isinstance(exc, OSError):  # the disk filled up, the target became a directory, ...
             raise CnnCostError(f"cannot write --output: {exc.strerror or exc}", Location(path)) from None
         raise
+
+
+def _mode_for(path: str) -> int:
+    """Keep an overwritten file's mode; give a new file the usual 0666 less the umask (mkstemp makes 0600)."""
+    if os.path.exists(path):
+        return os.stat(path).st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask

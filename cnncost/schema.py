@@ -125,6 +125,7 @@ def _key(key, spatial) -> dict:
         "padding": lambda: {"anyOf": [*per_axis(0)["anyOf"], {"enum": ["same", "valid"]}]},
         "bool": lambda: {"type": "boolean"},
         "float": lambda: {"type": "number"},
+        "fraction": lambda: {"type": "number", "minimum": 0, "maximum": 1},
         "choice": lambda: {"enum": list(key.choices)},
         "int_list": lambda: {"type": "array", "items": at_least(1), "minItems": 1},
     }

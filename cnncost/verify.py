@@ -16,6 +16,7 @@ from math import prod
 
 from cnncost.analysis import analyze_spec
 from cnncost.errors import CnnCostError
+from cnncost.gcpause import gc_paused
 from cnncost.fold import fold_batchnorm, foldable_pairs
 from cnncost.graph import INPUT
 
@@ -169,6 +170,7 @@ def check_indexable(graph, estimate: int) -> None:
                     )
 
 
+@gc_paused
 def verify_spec(spec, batch: int = 1, seed: int = 0, fold_bn: bool = False, max_memory: int | None = None, progress=None) -> VerifyResult:
     """Analyse, refuse if the run would not fit, then run the forward pass and compare."""
     report = analyze_spec(spec, batch=batch, dtype="float32")
@@ -184,6 +186,9 @@ def verify_spec(spec, batch: int = 1, seed: int = 0, fold_bn: bool = False, max_
             "lower --batch or --input, or raise --max-memory",
         )
     check_indexable(spec.graph, estimate)
+    from cnncost.kernels import reuse_freed_memory
+
+    reuse_freed_memory()  # each layer's fresh output reuses freed pages instead of faulting in new ones
     run = _Run(spec.graph, batch, seed, progress)
     checks, output = run.execute(report)
     fold_error, folded = None, 0

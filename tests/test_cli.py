@@ -135,3 +135,17 @@ def test_summary_does_not_import_numpy():
     code = "import sys; from cnncost.cli import main\ntry:\n main(['summary','vgg16','--format','json'])\nexcept SystemExit: pass\nprint('numpy' in sys.modules, file=sys.stderr)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stderr.strip().endswith("False")
+
+
+def test_output_file_gets_the_usual_permissions(cli, tmp_path):
+    import os
+    import stat
+
+    out = tmp_path / "report.csv"
+    assert cli("summary", "lenet5", "--format", "csv", "-o", out).returncode == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask  # not mkstemp's 0600
+    out.chmod(0o640)
+    assert cli("summary", "lenet5", "--format", "csv", "-o", out, "--force").returncode == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640  # an overwritten file keeps its mode

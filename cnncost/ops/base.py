@@ -27,7 +27,7 @@ class Key:
     """One hyperparameter: its type, default and a line for the docs."""
 
     name: str
-    kind: str  # int | count | ints | padding | bool | float | choice | int_list | axis
+    kind: str  # int | count | ints | padding | bool | float | fraction | choice | int_list | axis
     default: Any = REQUIRED
     doc: str = ""
     choices: tuple = ()
@@ -136,9 +136,11 @@ def coerce(key: Key, value, spatial: int | None):
         if not isinstance(value, bool):
             raise OpError(f"{key.name!r} must be true or false, not {value!r}", key.name)
         return value
-    if kind == "float":
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if kind in ("float", "fraction"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
             raise OpError(f"{key.name!r} must be a number, not {value!r}", key.name)
+        if kind == "fraction" and not 0 <= value <= 1:
+            raise OpError(f"{key.name!r} must be between 0 and 1, not {value!r}", key.name)
         return float(value)
     if kind == "choice":
         if value not in key.choices:

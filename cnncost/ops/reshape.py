@@ -74,7 +74,7 @@ class Split(Op):
 register(
     Flatten(),
     Passthrough("identity", "pass the input through unchanged"),
-    Passthrough("dropout", "identity at inference; zeroes a fraction p in training", (Key("p", "float", 0.5, "drop probability"),)),
+    Passthrough("dropout", "identity at inference; zeroes a fraction p in training", (Key("p", "fraction", 0.5, "drop probability, 0 to 1"),)),
     ChannelShuffle(),
     Chunk(),
     Split(),

@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass, field
 
 from cnncost.errors import CnnCostError, Location
+from cnncost.gcpause import gc_paused
 from cnncost.graph import Graph, Node, build_graph
 from cnncost.limits import MAX_COUNT
 from cnncost.ops import OPS
@@ -40,6 +41,7 @@ def load(source: str, input_shape: tuple | None = None) -> Spec:
     return load_text(text, path, input_shape)
 
 
+@gc_paused
 def load_text(text: str, path: str = "<spec>", input_shape: tuple | None = None) -> Spec:
     doc = load_yaml(text, path)
     if not isinstance(doc, LocDict):
