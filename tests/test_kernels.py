@@ -13,6 +13,7 @@ import pytest
 
 from cnncost.kernels import KERNEL_OPS, MacCounter, counted_matmul, forward, im2col_bytes, init_weights
 from cnncost.kernels import conv as conv_module
+from cnncost.kernels import linear as linear_module
 
 RTOL, ATOL = 1e-4, 1e-5
 
@@ -123,11 +124,27 @@ def test_conv_chunking_does_not_change_result(monkeypatch, chunking, case):
 
 
 def test_pointwise_conv_multiplies_the_input_without_a_copy(monkeypatch):
-    monkeypatch.setattr(conv_module, "_MIN_COLUMNS", 25)
+    monkeypatch.setattr(conv_module, "_MIN_DIRECT_COLUMNS", 25)
     assert conv_module._plan(conv_attrs(8, (1, 1)), (2, 4, 5, 5)).direct
+    assert not conv_module._plan(conv_attrs(8, (1, 1)), (2, 4, 4, 4)).direct  # 16 columns: batched with a copy
 
 
-def test_conv_accepts_a_channel_slice_view():
+@pytest.mark.parametrize("case", ["pointwise", "grouped_pointwise"])
+def test_direct_pointwise_conv_matches_definition(monkeypatch, case):
+    """All samples (and groups) in one batched matmul of the input as it lies."""
+    monkeypatch.setattr(conv_module, "_MIN_DIRECT_COLUMNS", 1)
+    shape, attrs = ((3, 4, 5, 5), conv_attrs(6, (1, 1))) if case == "pointwise" else ((2, 6, 3, 4), conv_attrs(4, (1, 1), groups=2))
+    assert conv_module._plan(attrs, shape).direct
+    x = rand(*shape)
+    y, params, _, macs = run("conv2d", attrs, x)
+    expected = naive_conv(x, params["weight"], params["bias"], (1, 1), [(0, 0)] * 2, (1, 1), attrs["groups"])
+    np.testing.assert_allclose(y, expected, rtol=RTOL, atol=ATOL)
+    assert macs == shape[0] * attrs["out"] * (shape[1] // attrs["groups"]) * shape[2] * shape[3]
+
+
+@pytest.mark.parametrize("min_direct_columns", [1, 1000], ids=["direct", "copied"])
+def test_conv_accepts_a_channel_slice_view(monkeypatch, min_direct_columns):
+    monkeypatch.setattr(conv_module, "_MIN_DIRECT_COLUMNS", min_direct_columns)
     x = rand(2, 6, 5, 5)[:, 1:4]
     attrs = conv_attrs(2, (1, 1))
     y, params, _, _ = run("conv2d", attrs, x)
@@ -446,10 +463,14 @@ def test_softmax_normalises_the_per_sample_axis(axis, array_axis):
 # --------------------------------------------------------------------------------------- linear
 
 
+@pytest.mark.parametrize("max_rows_weight_first", [0, 1000], ids=["rows_first", "weight_first"])
 @pytest.mark.parametrize("shape", [(4, 6), (2, 3, 6)])
-def test_linear_is_x_times_weight_transposed_plus_bias(shape):
+def test_linear_is_x_times_weight_transposed_plus_bias(monkeypatch, shape, max_rows_weight_first):
+    """Either order of the product (x @ W.T, or W @ x.T transposed back) gives the same contiguous result."""
+    monkeypatch.setattr(linear_module, "_MAX_ROWS_WEIGHT_FIRST", max_rows_weight_first)
     x = rand(*shape)
-    y, params, _, _ = run("linear", {"out": 5, "bias": True}, x)
+    y, params, _, macs = run("linear", {"out": 5, "bias": True}, x)
+    assert y.flags.c_contiguous and macs == math.prod(shape[:-1]) * 6 * 5
     w, b = params["weight"].astype(np.float64), params["bias"]
     expected = np.empty(shape[:-1] + (5,))
     for index in np.ndindex(*shape[:-1]):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import array_axis, on_first
+from .parallel import elementwise
 
 _F = np.float32
 
@@ -36,23 +37,45 @@ def _softmax(x: np.ndarray, attrs: dict) -> np.ndarray:
     return e
 
 
-def _hardsigmoid(x: np.ndarray) -> np.ndarray:
-    return np.clip(x + _F(3), _F(0), _F(6)) / _F(6)
+def _hardsigmoid(out: np.ndarray, x: np.ndarray) -> None:
+    np.add(x, _F(3), out=out)
+    np.clip(out, _F(0), _F(6), out=out)
+    out /= _F(6)
 
 
-_ELEMENTWISE = {
-    "relu": lambda x: np.maximum(x, _F(0)),
-    "relu6": lambda x: np.clip(x, _F(0), _F(6)),
+def _hardswish(out: np.ndarray, x: np.ndarray) -> None:
+    _hardsigmoid(out, x)
+    out *= x
+
+
+def _leaky_relu(x: np.ndarray, attrs: dict) -> np.ndarray:
+    slope = _F(attrs["slope"])
+
+    def scale_negatives(out: np.ndarray, part: np.ndarray) -> None:
+        np.multiply(part, slope, out=out)
+        np.copyto(out, part, where=part >= 0)
+
+    return elementwise(scale_negatives, x)
+
+
+# Arithmetic only, each written as fn(out, x) so that parts of the output can be filled on several cores.
+_PIECEWISE = {
+    "relu": lambda out, x: np.maximum(x, _F(0), out=out),
+    "relu6": lambda out, x: np.clip(x, _F(0), _F(6), out=out),
+    "hardsigmoid": _hardsigmoid,
+    "hardswish": _hardswish,
+}
+
+_TRANSCENDENTAL = {
     "sigmoid": _sigmoid,
     "tanh": np.tanh,
     "silu": lambda x: x * _sigmoid(x),
-    "hardsigmoid": _hardsigmoid,
-    "hardswish": lambda x: x * _hardsigmoid(x),
 }
 
 KERNELS = {
-    **{name: on_first(lambda x, attrs, fn=fn: fn(x)) for name, fn in _ELEMENTWISE.items()},
-    "leaky_relu": on_first(lambda x, attrs: np.where(x >= 0, x, x * _F(attrs["slope"]))),
+    **{name: on_first(lambda x, attrs, fn=fn: elementwise(fn, x)) for name, fn in _PIECEWISE.items()},
+    **{name: on_first(lambda x, attrs, fn=fn: fn(x)) for name, fn in _TRANSCENDENTAL.items()},
+    "leaky_relu": on_first(_leaky_relu),
     "gelu": on_first(_gelu),
     "softmax": on_first(_softmax),
 }

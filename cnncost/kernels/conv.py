@@ -4,7 +4,8 @@ Each chunk is one batched matmul (groups, out/groups, C/groups * K) @ (groups, C
 depthwise convolution is a single call too. The column matrix is laid out (C, *kernel, samples, *out) so
 that, for one sample, the product lands directly in the NCHW output. Small feature maps take several
 samples per chunk (a wider matmul, then one transpose of the output); large ones are split by output rows
-so the column matrix stays small enough to be reused from cache.
+so the column matrix stays small enough to be reused from cache. A pointwise convolution needs no copy:
+the input already is the column matrix, and all samples go through one batched matmul.
 """
 from __future__ import annotations
 
@@ -15,13 +16,15 @@ import numpy as np
 
 from .base import Kernel, normal, uniform
 from .counting import MacCounter, counted_matmul
-from .windows import out_size, padded, windows
+from .windows import out_size, windows
 
-# Measured on the 2-core target (OpenBLAS sgemm, batch 8): a matmul narrower than ~1k columns runs well
-# below full speed, so small feature maps put several samples in one chunk; but batching costs a transpose
-# of the output, which loses whenever one sample already has enough columns. A column matrix over ~8 MB
-# no longer stays in cache between the copy that builds it and the matmul that reads it, so large
-# feature maps are cut into bands of output rows.
+# Measured on the 2-core target (OpenBLAS sgemm, batch 8). A pointwise convolution multiplies its input
+# as it lies, one batched matmul over the samples, when a sample has at least ~128 columns: the matmuls
+# then run as fast as one wide one would, without the copies. Below that, and for every im2col matmul
+# narrower than ~1k columns, several samples go into one chunk (a wider matmul, then one transpose of
+# the output). A column matrix over ~8 MB no longer stays in cache between the copy that builds it and
+# the matmul that reads it, so large feature maps are cut into bands of output rows.
+_MIN_DIRECT_COLUMNS = 128
 _MIN_COLUMNS = 1024
 _CHUNK_BYTES = 8 << 20
 _F32 = 4
@@ -42,11 +45,15 @@ class _Plan:
     out: tuple[int, ...]
     samples: int  # per chunk; > 1 only when whole samples are too small for a good matmul
     rows: int  # of the first output axis per chunk; < all only when one sample is too big
-    direct: bool  # 1x1, stride 1, unpadded, one sample per chunk: the input already is the column matrix
+    direct: bool  # 1x1, stride 1, unpadded, large enough: the input already is the column matrix
 
     @property
     def columns(self) -> int:
         return self.samples * self.rows * prod(self.out[1:])
+
+    @property
+    def padded(self) -> bool:
+        return any(map(any, self.pads))
 
 
 def _plan(attrs: dict, input_shape: tuple[int, ...]) -> _Plan:
@@ -65,25 +72,31 @@ def _plan(attrs: dict, input_shape: tuple[int, ...]) -> _Plan:
     out = tuple(out_size(size, k, s, d, b, a) for size, k, s, d, (b, a) in zip(spatial, kernel, stride, dilation, pads))
     per_sample, per_row = prod(out), prod(out[1:])
     pointwise = all(k == 1 for k in kernel) and all(s == 1 for s in stride) and not any(map(any, pads))
+    if pointwise and per_sample >= _MIN_DIRECT_COLUMNS:
+        return _Plan(pads, out, n, out[0], True)
     row_bytes = c * prod(kernel) * _F32
     samples = max(1, min(n, _MIN_COLUMNS // per_sample, _CHUNK_BYTES // (row_bytes * per_sample)))
+    if samples > 1:
+        samples = -(-n // -(-n // samples))  # as many chunks, evened out: 8 samples by 5 become 4 + 4
     if samples > 1 or pointwise:
-        return _Plan(pads, out, samples, out[0], pointwise and samples == 1)
+        return _Plan(pads, out, samples, out[0], False)
     rows = max(1, min(out[0], _CHUNK_BYTES // (row_bytes * per_row)))
     return _Plan(pads, out, 1, rows, False)
 
 
 def im2col_bytes(op: str, attrs: dict, input_shape: tuple[int, ...]) -> int:
-    """Temporary bytes one convolution allocates besides its input and output: padded copy, column chunk, staging.
+    """Temporary bytes one convolution allocates besides its input and output: padded chunk, column chunk, staging.
 
-    0 for ops that are not convolutions and for 1x1 stride-1 convolutions that multiply the input in place.
+    0 for ops that are not convolutions and for pointwise convolutions that multiply the input as it lies.
     """
     if op not in KERNELS:
         return 0
     plan = _plan(attrs, input_shape)
+    if plan.direct:
+        return 0
     n, c, *spatial = input_shape
-    pad = n * c * prod(size + b + a for size, (b, a) in zip(spatial, plan.pads)) if any(map(any, plan.pads)) else 0
-    cols = 0 if plan.direct else c * prod(attrs["kernel"]) * plan.columns
+    pad = plan.samples * c * prod(size + b + a for size, (b, a) in zip(spatial, plan.pads)) if plan.padded else 0
+    cols = c * prod(attrs["kernel"]) * plan.columns
     staging = attrs["out"] * plan.columns if plan.samples > 1 else 0
     return (pad + cols + staging) * _F32
 
@@ -91,36 +104,51 @@ def im2col_bytes(op: str, attrs: dict, input_shape: tuple[int, ...]) -> int:
 def _conv(attrs: dict, inputs: list[np.ndarray], params: dict, buffers: dict, counter: MacCounter) -> np.ndarray:
     x, w, bias = inputs[0], params["weight"], params.get("bias")
     plan = _plan(attrs, x.shape)
-    n, c = x.shape[:2]
+    n, c, *spatial = x.shape
     groups, kernel, nd = attrs["groups"], tuple(attrs["kernel"]), len(plan.out)
     o = w.shape[0]
     wg = w.reshape(groups, o // groups, -1)
     bg = None if bias is None else bias.reshape(groups, o // groups, 1)
     y = np.empty((n, o, *plan.out), dtype=np.float32)
-    rows, per_row = plan.out[0], prod(plan.out[1:])
+    if plan.direct:
+        # (groups, O/g, C/g) @ (N, groups, C/g, positions): each sample's product lands in place in y.
+        dest = y.reshape(n, groups, o // groups, -1)
+        counted_matmul(wg, x.reshape(n, groups, c // groups, -1), counter, out=dest)
+        if bg is not None:
+            dest += bg
+        return y
 
-    # (C, *kernel, N, *out): copying a slice of this view into a C-ordered buffer is the im2col step.
-    view = windows(padded(x, plan.pads, 0.0), kernel, attrs["stride"], attrs["dilation"], plan.out)
-    view = view.transpose(1, *range(2, 2 + nd), 0, *range(2 + nd, 2 + 2 * nd))
-    workspace = None if plan.direct else np.empty(c * prod(kernel) * plan.columns, dtype=np.float32)
+    rows, per_row = plan.out[0], prod(plan.out[1:])
+    workspace = np.empty(c * prod(kernel) * plan.columns, dtype=np.float32)
+    staging = np.empty((groups, o // groups, plan.columns), dtype=np.float32) if plan.samples > 1 else None
+    if plan.padded:
+        # Each chunk of samples is copied into the middle of a zeroed buffer that the im2col copy then reads
+        # while it is still in cache; the zero border is written once.
+        grown = tuple(size + b + a for size, (b, a) in zip(spatial, plan.pads))
+        pad_buffer = np.zeros((plan.samples, c, *grown), dtype=np.float32)
+        interior = (slice(None), slice(None), *(slice(b, b + size) for size, (b, _) in zip(spatial, plan.pads)))
 
     for n0 in range(0, n, plan.samples):
         nb = min(plan.samples, n - n0)
+        samples = x[n0 : n0 + nb]
+        if plan.padded:
+            pad_buffer[:nb][interior] = samples
+            samples = pad_buffer[:nb]
+        # (C, *kernel, samples, *out): copying a band of this view into a C-ordered buffer is the im2col step.
+        view = windows(samples, kernel, attrs["stride"], attrs["dilation"], plan.out)
+        view = view.transpose(1, *range(2, 2 + nd), 0, *range(2 + nd, 2 + 2 * nd))
         for r0 in range(0, rows, plan.rows):
             nr = min(plan.rows, rows - r0)
-            if plan.direct:
-                cols = x[n0].reshape(groups, c // groups, -1)
-            else:
-                chunk = workspace[: c * prod(kernel) * nb * nr * per_row].reshape(c, *kernel, nb, nr, *plan.out[1:])
-                np.copyto(chunk, view[(slice(None),) * (1 + nd) + (slice(n0, n0 + nb), slice(r0, r0 + nr))])
-                cols = chunk.reshape(groups, -1, nb * nr * per_row)
+            chunk = workspace[: c * prod(kernel) * nb * nr * per_row].reshape(c, *kernel, nb, nr, *plan.out[1:])
+            np.copyto(chunk, view[(slice(None),) * (2 + nd) + (slice(r0, r0 + nr),)])
+            cols = chunk.reshape(groups, -1, nb * nr * per_row)
             if nb == 1:
                 dest = y[n0, :, r0 : r0 + nr].reshape(groups, o // groups, -1, copy=False)
                 counted_matmul(wg, cols, counter, out=dest)
                 if bg is not None:
                     dest += bg
             else:
-                prods = counted_matmul(wg, cols, counter)
+                prods = counted_matmul(wg, cols, counter, out=staging[:, :, : nb * rows * per_row])
                 if bg is not None:
                     prods += bg
                 y[n0 : n0 + nb] = prods.reshape(o, nb, *plan.out).swapaxes(0, 1)

@@ -4,21 +4,29 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Kernel, array_axis
+from .parallel import elementwise
+
+
+def _sum(out: np.ndarray, first: np.ndarray, second: np.ndarray, *rest: np.ndarray) -> None:
+    np.add(first, second, out=out)
+    for x in rest:
+        out += x
+
+
+def _product(out: np.ndarray, first: np.ndarray, second: np.ndarray, *rest: np.ndarray) -> None:
+    """Broadcasting product, e.g. squeeze-and-excitation's (N, C, H, W) * (N, C, 1, 1). `out` has the shape of
+    all inputs broadcast, so the first product is spread over it even if only a later input is that large."""
+    np.multiply(first, second, out=out)
+    for x in rest:
+        out *= x
 
 
 def _add(attrs, inputs, params, buffers, counter):
-    total = inputs[0] + inputs[1]
-    for x in inputs[2:]:
-        total += x
-    return total
+    return elementwise(_sum, *inputs)
 
 
 def _mul(attrs, inputs, params, buffers, counter):
-    """Broadcasting product, e.g. squeeze-and-excitation's (N, C, H, W) * (N, C, 1, 1)."""
-    product = inputs[0] * inputs[1]
-    for x in inputs[2:]:
-        product = product * x  # not in place: a later input may broadcast the result to a larger shape
-    return product
+    return elementwise(_product, *inputs)
 
 
 def _concat(attrs, inputs, params, buffers, counter):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Kernel, normal, uniform
+from .parallel import elementwise
 
 
 def _channel_shape(x: np.ndarray) -> tuple[int, ...]:
@@ -32,9 +33,12 @@ def _batchnorm(attrs, inputs, params, buffers, counter):
     shift = -buffers["running_mean"] * scale
     if attrs["affine"]:
         shift += params["bias"]
-    y = x * scale.reshape(_channel_shape(x))
-    y += shift.reshape(_channel_shape(x))
-    return y
+    return elementwise(_scale_shift, x, scale.reshape(_channel_shape(x)), shift.reshape(_channel_shape(x)))
+
+
+def _scale_shift(out: np.ndarray, x: np.ndarray, scale: np.ndarray, shift: np.ndarray) -> None:
+    np.multiply(x, scale, out=out)
+    out += shift
 
 
 def _batchnorm_init(attrs, input_shapes, rng):

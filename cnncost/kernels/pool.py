@@ -4,39 +4,51 @@ from __future__ import annotations
 import numpy as np
 
 from .base import on_first
+from .parallel import fill
 from .windows import out_size, padded
 
 
-def _pool_axis(x: np.ndarray, axis: int, k: int, stride: int, dilation: int, out: int, combine: np.ufunc) -> np.ndarray:
-    """Combine the k taps of every window along one axis: a fresh array with `out` positions there."""
+def _pool_axis(x: np.ndarray, axis: int, k: int, stride: int, dilation: int, combine: np.ufunc, dest: np.ndarray):
+    """Combine the k taps of every window along one axis into `dest`, which has the output positions there."""
 
     def tap(j: int) -> np.ndarray:
         index = [slice(None)] * x.ndim
-        index[axis] = slice(j * dilation, j * dilation + stride * (out - 1) + 1, stride)
+        index[axis] = slice(j * dilation, j * dilation + stride * (dest.shape[axis] - 1) + 1, stride)
         return x[tuple(index)]
 
-    acc = tap(0).copy()
-    for j in range(1, k):
-        combine(acc, tap(j), out=acc)
-    return acc
+    if k == 1:
+        np.copyto(dest, tap(0))
+    else:
+        combine(tap(0), tap(1), out=dest)
+    for j in range(2, k):
+        combine(dest, tap(j), out=dest)
+    return dest
 
 
-def _pool(x: np.ndarray, attrs: dict, fill: float, dilation, combine: np.ufunc) -> np.ndarray:
-    """Windowed max or sum, one spatial axis at a time (a box's max or sum is the per-axis ones nested).
+def _pool(x: np.ndarray, attrs: dict, pad_value: float, dilation, combine: np.ufunc, divisor=None) -> np.ndarray:
+    """Windowed max or sum (divided by `divisor` if given), one spatial axis at a time: a box's max or sum is
+    the per-axis ones nested.
 
     The last axis goes first, so the one pass that reads with a stride also shrinks the array the most;
     this is several times faster than combining whole-window taps. With ceil_mode the last window may
-    run past the pad, so the pad after is grown to cover it.
+    run past the pad, so the pad after is grown to cover it. Channels are pooled a part at a time, small
+    enough that the padded copy and one axis's result are still in cache when the next axis reads them.
     """
     kernel, stride, padding, ceil = attrs["kernel"], attrs["stride"], attrs["padding"], attrs["ceil_mode"]
     geometry = list(zip(x.shape[2:], kernel, stride, dilation, padding))
     out = [out_size(n, k, s, d, p, p, ceil) for n, k, s, d, p in geometry]
     pads = [(p, max(p, (o - 1) * s + d * (k - 1) + 1 - n - p)) for (n, k, s, d, p), o in zip(geometry, out)]
-    y = padded(x, pads, fill)
-    for axis in reversed(range(len(kernel))):
-        _, k, s, d, _ = geometry[axis]
-        y = _pool_axis(y, axis + 2, k, s, d, out[axis], combine)
-    return y
+
+    def pool_part(dest: np.ndarray, part: np.ndarray) -> None:
+        y = padded(part, pads, pad_value)
+        for axis in reversed(range(len(kernel))):
+            _, k, s, d, _ = geometry[axis]
+            shape = y.shape[: axis + 2] + (out[axis],) + y.shape[axis + 3 :]
+            y = _pool_axis(y, axis + 2, k, s, d, combine, dest if axis == 0 else np.empty(shape, dtype=np.float32))
+        if divisor is not None:
+            dest /= divisor
+
+    return fill(pool_part, np.empty(x.shape[:2] + tuple(out), dtype=np.float32), x)
 
 
 def _maxpool(x: np.ndarray, attrs: dict) -> np.ndarray:
@@ -53,12 +65,12 @@ def _avg_divisor(size: int, k: int, s: int, p: int, out: int, count_include_pad:
 
 
 def _avgpool(x: np.ndarray, attrs: dict) -> np.ndarray:
-    sums = _pool(x, attrs, 0.0, (1,) * len(attrs["kernel"]), np.add)
+    geometry = zip(x.shape[2:], attrs["kernel"], attrs["stride"], attrs["padding"])
     divisor = np.ones((), dtype=np.int64)
-    for n, k, s, p, o in zip(x.shape[2:], attrs["kernel"], attrs["stride"], attrs["padding"], sums.shape[2:]):
+    for n, k, s, p in geometry:
+        o = out_size(n, k, s, 1, p, p, attrs["ceil_mode"])
         divisor = np.multiply.outer(divisor, _avg_divisor(n, k, s, p, o, attrs["count_include_pad"]))
-    sums /= divisor.astype(np.float32)
-    return sums
+    return _pool(x, attrs, 0.0, (1,) * len(attrs["kernel"]), np.add, divisor.astype(np.float32))
 
 
 def _bins(size: int, out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -78,6 +90,8 @@ def _adaptive(reduce: str):
     """Adaptive pooling one spatial axis at a time: a box's max or mean is the max or mean of per-axis ones."""
 
     def pool(x: np.ndarray, attrs: dict) -> np.ndarray:
+        if all(out == 1 for out in attrs["output"]):  # one bin over everything: a global pool, in one reduction
+            return getattr(x, reduce)(axis=tuple(range(2, x.ndim)), keepdims=True)
         for axis, out in enumerate(attrs["output"], start=2):
             index, valid, width = _bins(x.shape[axis], out)
             gathered = np.take(x, index, axis=axis)  # axis becomes (out, widest bin)
