@@ -1,6 +1,8 @@
 """Whole-process wall time of `cnncost summary vgg16 --format json` (target: median ≤ 0.15 s).
 
 Run: python benchmarks/summary_speed.py [SPEC] [RUNS]
+Measure with a regular install (`pip install .`, as in the README): an editable install's import
+hook adds about 30 ms to every start.
 """
 import statistics
 import subprocess

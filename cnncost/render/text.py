@@ -4,8 +4,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+from typing import TYPE_CHECKING
 
-from cnncost.render.views import View
+if TYPE_CHECKING:  # the JSON path must not pay for importing the views
+    from cnncost.render.views import View
 
 
 def to_json(report) -> str:
