@@ -132,16 +132,18 @@ def _folded(row) -> bool:
     return OPS[row.op].elementwise
 
 
+def _per_axis(values: tuple) -> str:
+    """One number when every axis agrees (as the lecture prints 227 for 227×227), else all of them."""
+    if not values:
+        return ""
+    return str(values[0]) if len(set(values)) == 1 else "×".join(map(str, values))
+
+
 def _axis(value) -> str:
     if value is None or value == "":
         return ""
-    if isinstance(value, tuple):
-        return str(value[0]) if len(set(value)) == 1 else "×".join(map(str, value))
-    return str(value)
+    return _per_axis(value) if isinstance(value, tuple) else str(value)
 
 
 def _spatial(shape) -> str:
-    rest = shape[1:]
-    if not rest:
-        return ""
-    return str(rest[0]) if len(set(rest)) == 1 else "×".join(map(str, rest))
+    return _per_axis(tuple(shape[1:]))
