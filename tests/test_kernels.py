@@ -452,6 +452,21 @@ def test_activation_matches_scalar_definition(name):
     np.testing.assert_allclose(y, expected, rtol=RTOL, atol=ATOL)
 
 
+@pytest.mark.parametrize("bound_elements", [4, 150, 1 << 18], ids=["part larger than the bound", "exact", "ample"])
+@pytest.mark.parametrize("name", ["relu", "relu6"])
+def test_clamps_agree_whether_the_bound_is_an_array_view_or_a_scalar(monkeypatch, name, bound_elements):
+    """relu and relu6 compare against a view of a constant array when it is large enough, else a scalar."""
+    from cnncost.kernels import activation
+
+    bounds = {value: np.full(bound_elements, value, np.float32) for value in activation._BOUNDS}
+    monkeypatch.setattr(activation, "_BOUNDS", bounds)
+    x = rand(2, 3, 5, 5) * 8
+    x[0, 0, 0, :4] = [np.nan, -0.0, 6.0, np.inf]
+    scalar = SCALAR_DEFINITIONS[name][1]
+    expected = np.array([scalar(v) if not np.isnan(v) else np.nan for v in x.ravel().tolist()], np.float32)
+    np.testing.assert_array_equal(run(name, {}, x)[0].ravel(), expected)
+
+
 @pytest.mark.parametrize("axis, array_axis", [(0, 1), (1, 2), (-1, 3)])
 def test_softmax_normalises_the_per_sample_axis(axis, array_axis):
     x = rand(2, 3, 4, 5) * 10

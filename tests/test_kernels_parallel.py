@@ -1,6 +1,7 @@
 """Splitting elementwise work and pooling across threads gives the very same bits as one call on the whole array.
 
-The split engages for outputs over 1 MiB (for elementwise ops only when OpenBLAS's workers are set to sleep);
+The split engages for outputs over 1 MiB (elementwise ops share the parts among threads only when OpenBLAS's
+workers are set to sleep, and otherwise run them one after another on the calling thread);
 these tests force it on tiny arrays with tiny parts, so cuts between samples, between channels and across
 broadcast operands all occur.
 """
@@ -134,12 +135,24 @@ def test_split_output_is_bit_identical_to_one_call(monkeypatch, op, attrs, shape
     assert not any(np.shares_memory(y, x) for x in inputs)
 
 
-def test_without_sleeping_blas_workers_elementwise_ops_take_one_call(monkeypatch, whole):
-    calls = []
+def test_without_sleeping_blas_workers_elementwise_ops_keep_to_the_calling_thread(monkeypatch, whole):
+    """Still in parts (batch norm's second pass then reads the first from cache), but no part goes to a worker."""
     monkeypatch.setattr(parallel, "_MIN_BYTES", 0)
-    monkeypatch.setattr(parallel, "_run_parts", lambda *args: calls.append(args))
-    y, (x,) = outputs("relu", {}, [(4, 6, 5, 5)])
-    assert calls == [] and np.array_equal(y, np.maximum(x, 0))
+    monkeypatch.setattr(parallel, "_PART_BYTES", 64)
+    submitted, cuts, cut = [], [], parallel._parts
+
+    class Pool:
+        def submit(self, *args):
+            submitted.append(args)
+
+    monkeypatch.setattr(parallel, "_POOL", Pool())
+    monkeypatch.setattr(parallel, "_parts", lambda *args: cuts.append(cut(*args)) or cuts[-1])
+    y, (x,) = outputs("batchnorm", {"eps": 1e-5, "affine": True}, [(4, 6, 5, 5)])
+    assert submitted == [] and len(cuts) == 1 and len(cuts[0]) > 1
+    params, buffers = init_weights("batchnorm", {"eps": 1e-5, "affine": True}, [x.shape], np.random.default_rng(1))
+    scale = params["weight"] / np.sqrt(buffers["running_var"] + np.float32(1e-5))
+    expected = (x - buffers["running_mean"][:, None, None]) * scale[:, None, None] + params["bias"][:, None, None]
+    np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")

@@ -4,9 +4,29 @@ from __future__ import annotations
 import numpy as np
 
 from .base import array_axis, on_first
-from .parallel import elementwise
+from .parallel import PART_BYTES_MOST, elementwise
 
 _F = np.float32
+
+# np.maximum and np.minimum against a scalar (or a broadcast one) run a scalar loop, three times slower than
+# against an array of the same value (numpy 2.4, measured on 1 MiB: 97 vs 34 µs). One read-only array per
+# bound, as large as the parts elementwise() hands out, gives every part an array operand.
+_BOUNDS = {value: np.full(PART_BYTES_MOST // 4, value, dtype=np.float32) for value in (0.0, 6.0)}
+
+
+def _bound(value: float, part: np.ndarray):
+    """`value` shaped like part, as a view of a constant array when one is large enough."""
+    full = _BOUNDS[value]
+    return full[: part.size].reshape(part.shape) if part.size <= full.size else _F(value)
+
+
+def _relu(out: np.ndarray, x: np.ndarray) -> None:
+    np.maximum(x, _bound(0.0, x), out=out)
+
+
+def _relu6(out: np.ndarray, x: np.ndarray) -> None:
+    np.maximum(x, _bound(0.0, x), out=out)
+    np.minimum(out, _bound(6.0, out), out=out)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -60,8 +80,8 @@ def _leaky_relu(x: np.ndarray, attrs: dict) -> np.ndarray:
 
 # Arithmetic only, each written as fn(out, x) so that parts of the output can be filled on several cores.
 _PIECEWISE = {
-    "relu": lambda out, x: np.maximum(x, _F(0), out=out),
-    "relu6": lambda out, x: np.clip(x, _F(0), _F(6), out=out),
+    "relu": _relu,
+    "relu6": _relu6,
     "hardsigmoid": _hardsigmoid,
     "hardswish": _hardswish,
 }

@@ -18,6 +18,7 @@ import numpy as np
 # next pass, and the parts are few enough that the Python call per part stays negligible.
 _MIN_BYTES = 1 << 20
 _PART_BYTES = 1 << 20
+PART_BYTES_MOST = max(_MIN_BYTES, _PART_BYTES)  # what fn is given at most, unless one (sample, channel) is larger
 _WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 _POOL: ThreadPoolExecutor | None = None
 
@@ -60,9 +61,11 @@ def _run_parts(fn: Callable[..., object], out: np.ndarray, inputs: tuple[np.ndar
         fn(out[index], *(_part_of(a, index, out.ndim) for a in inputs))
 
 
-def fill(fn: Callable[..., object], out: np.ndarray, *inputs: np.ndarray) -> np.ndarray:
-    """Call fn(out_part, *input_parts) over all of `out` (inputs broadcast to it), the parts shared among the cores.
+def fill(fn: Callable[..., object], out: np.ndarray, *inputs: np.ndarray, threads: bool = True) -> np.ndarray:
+    """Call fn(out_part, *input_parts) over all of `out` (inputs broadcast to it), part by part, the parts
+    shared among the cores unless threads is False.
 
+    Parts of about 1 MiB let an fn of several passes (multiply, then add) read its own last pass from cache.
     Small outputs take one call on the whole arrays. Returns `out`.
     """
     if out.nbytes < _MIN_BYTES or out.ndim == 0:
@@ -71,7 +74,8 @@ def fill(fn: Callable[..., object], out: np.ndarray, *inputs: np.ndarray) -> np.
     # One iterator shared by every core: whoever is free takes the next part, so a core slowed by another
     # thread (BLAS's, still spinning after a matmul) does less of the work. A list iterator's next() is atomic.
     parts = iter(_parts(out.shape, out.itemsize, _PART_BYTES))
-    jobs = [_POOL.submit(_run_parts, fn, out, inputs, parts) for _ in range(_WORKERS - 1)] if _POOL else []
+    pool = _POOL if threads else None
+    jobs = [pool.submit(_run_parts, fn, out, inputs, parts) for _ in range(_WORKERS - 1)] if pool else []
     try:
         _run_parts(fn, out, inputs, parts)
     finally:
@@ -94,7 +98,4 @@ _BLAS_WORKERS_SLEEP = _TIMEOUT.isdigit() and int(_TIMEOUT) <= 16
 def elementwise(fn: Callable[..., object], *inputs: np.ndarray) -> np.ndarray:
     """A fresh float32 array of the inputs' broadcast shape, filled by fn(out_part, *input_parts)."""
     out = np.empty(np.broadcast_shapes(*(a.shape for a in inputs)), dtype=np.float32)
-    if not _BLAS_WORKERS_SLEEP:
-        fn(out, *inputs)
-        return out
-    return fill(fn, out, *inputs)
+    return fill(fn, out, *inputs, threads=_BLAS_WORKERS_SLEEP)
