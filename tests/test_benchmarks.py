@@ -4,6 +4,7 @@ Small bundled models keep this quick; the figures themselves are machine-depende
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -29,3 +30,5 @@ def test_verify_speed_prints_a_row_per_model_and_batch_with_checks():
     # alexnet has LRN, which the PyTorch reference does not build: its column stays empty instead of failing
     assert [torch_share for name, _, torch_share, _ in rows if name == "alexnet"] == ["-", "-"]
     assert "OPENBLAS_THREAD_TIMEOUT=4" in result.stdout
+    lenet_torch = {share for name, _, share, _ in rows if name == "lenet5"}
+    assert lenet_torch == {"-"} if importlib.util.find_spec("torch") is None else "-" not in lenet_torch
