@@ -88,8 +88,8 @@ def fill(fn: Callable[..., object], out: np.ndarray, *inputs: np.ndarray, thread
 # OpenBLAS's idle workers spin for 2^OPENBLAS_THREAD_TIMEOUT cycles (default 2^28, about 0.1 s) after every
 # matmul, so between convolutions they hold the second core: a thread started for an activation or a sum
 # gets half a core, and these memory-bound ops come out no faster (measured: slightly slower) than on one.
-# With the timeout set low before numpy loads (OpenBLAS clamps it to 4..30), the workers sleep at once and
-# the split pays off: ResNet-50 at batch 8, batch norm 62 -> 43 ms, ReLU 33 -> 23 ms. Pooling does enough
+# With the timeout set low before numpy loads (OpenBLAS clamps it to 4..30; `verify` does this through
+# cnncost.blasenv unless the user chose a value), the workers sleep at once and the split pays off: ResNet-50 at batch 8, batch norm 62 -> 43 ms, ReLU 33 -> 23 ms. Pooling does enough
 # work per byte to gain from a second thread either way, so it always splits.
 _TIMEOUT = os.environ.get("OPENBLAS_THREAD_TIMEOUT", "").strip()
 _BLAS_WORKERS_SLEEP = _TIMEOUT.isdigit() and int(_TIMEOUT) <= 16
