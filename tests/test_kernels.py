@@ -596,6 +596,20 @@ def test_linear_weight_is_out_by_in():
     assert params["weight"].shape == (10, 20) and params["bias"].shape == (10,)
 
 
+@pytest.mark.parametrize("op, attrs, shape, fan_in", [
+    ("conv2d", conv_attrs(256, (3, 3), groups=2), (1, 128, 9, 9), 64 * 9),
+    ("linear", {"out": 512, "bias": True}, (2, 300), 300),
+])
+def test_weights_have_he_variance_within_the_uniform_bound(op, attrs, shape, fan_in):
+    """Var = 2/fan_in keeps activations O(1) through deep ReLU stacks; uniform on ±√(6/fan_in) has exactly that."""
+    params, _ = init_weights(op, attrs, [shape], np.random.default_rng(0))
+    w, bound = params["weight"].astype(np.float64), math.sqrt(6 / fan_in)
+    assert params["weight"].dtype == np.float32 and np.abs(w).max() <= bound
+    assert abs(w.var() / (2 / fan_in) - 1) < 0.03 and abs(w.mean()) < 0.01 * bound
+    bias_bound = 1 / math.sqrt(fan_in)
+    assert np.abs(params["bias"]).max() <= bias_bound and np.abs(params["bias"]).max() > bias_bound / 2
+
+
 def test_batchnorm_has_affine_params_and_running_buffers():
     params, buffers = init_weights("batchnorm", {"eps": 1e-5, "affine": True}, [(2, 16, 4, 4)], np.random.default_rng(0))
     assert {k: v.shape for k, v in params.items()} == {"weight": (16,), "bias": (16,)}

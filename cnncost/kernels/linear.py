@@ -5,7 +5,7 @@ from math import sqrt
 
 import numpy as np
 
-from .base import Kernel, normal, uniform
+from .base import Kernel, he_uniform, uniform
 from .counting import counted_matmul
 
 
@@ -28,9 +28,9 @@ def _linear(attrs, inputs, params, buffers, counter):
 
 
 def _init(attrs, input_shapes, rng):
-    """He-normal weight (VGG's classifier is Linear+ReLU); bias in PyTorch's default range."""
+    """He-initialised weight (VGG's classifier is Linear+ReLU); bias in PyTorch's default range."""
     fan_in = input_shapes[0][-1]
-    params = {"weight": normal(rng, (attrs["out"], fan_in), sqrt(2 / fan_in))}
+    params = {"weight": he_uniform(rng, (attrs["out"], fan_in), fan_in)}
     if attrs["bias"]:
         params["bias"] = uniform(rng, (attrs["out"],), -1 / sqrt(fan_in), 1 / sqrt(fan_in))
     return params, {}
