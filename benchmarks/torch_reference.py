@@ -75,7 +75,7 @@ class TorchForward:
                 del inputs
                 for name in set(node.inputs):
                     readers[name] -= 1
-                    if readers[name] == 0:
+                    if readers[name] == 0 and name != self.graph.output:
                         del live[name]  # freed as soon as its last reader has run, as in eager PyTorch
             return live[self.graph.output]
 
