@@ -8,8 +8,6 @@ torch is a test-only dependency: this module is imported only when torch is inst
 """
 from __future__ import annotations
 
-import time
-
 import torch
 import torch.nn.functional as F
 
@@ -83,17 +81,11 @@ class TorchForward:
 _CACHE: dict = {}
 
 
-def best_seconds(graph, batch: int, repeats: int) -> float:
-    """Best wall time of `repeats` forward passes (the first call for a graph also builds it and warms up)."""
+def warm_forward(graph, batch: int) -> TorchForward:
+    """The graph's torch forward at this batch, built and run once on first use; one model's weights are kept."""
     key = (id(graph), batch)
     if key not in _CACHE:
-        _CACHE.clear()  # one model's weights at a time
+        _CACHE.clear()
         _CACHE[key] = TorchForward(graph, batch)
         _CACHE[key]()
-    forward = _CACHE[key]
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        forward()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return _CACHE[key]

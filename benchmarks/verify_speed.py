@@ -26,9 +26,9 @@ from cnncost.spec import load  # noqa: E402
 from cnncost.verify import verify_spec  # noqa: E402
 
 try:
-    from torch_reference import best_seconds as torch_seconds
+    from torch_reference import warm_forward
 except ImportError:  # torch is not installed: no reference column
-    torch_seconds = None
+    warm_forward = None
 
 GEMM_N = 2048
 
@@ -75,10 +75,10 @@ def _rounds(spec, batch: int, repeats: int, gemm: Gemm):
 
 def _torch_reference(graph, batch: int) -> float | None:
     """Seconds of PyTorch's forward of the graph; None without torch or for an op torch_reference lacks."""
-    if torch_seconds is None:
+    if warm_forward is None:
         return None
     try:
-        return torch_seconds(graph, batch, 1)
+        return _timed(warm_forward(graph, batch))
     except NotImplementedError:
         return None
 
@@ -94,7 +94,7 @@ def main() -> None:
         spec = load(name)
         for batch in (1, 8):
             first, wall, rounds = _rounds(spec, batch, repeats, gemm)
-            share, torch_share, rate = max(rounds, key=lambda r: r[0])
+            share, _, rate = max(rounds, key=lambda r: r[0])
             median = statistics.median(r[0] for r in rounds)
             torch_shares = [r[1] for r in rounds if r[1] is not None]
             torch_cells = (f"{max(torch_shares):>6.0%} {statistics.median(torch_shares):>6.0%}"
@@ -104,7 +104,7 @@ def main() -> None:
                   f" {torch_cells}  {status}")
     print("GMAC/s and GEMM: the best round's verify forward and the GEMM beside it; numpy, torch: forward GMAC/s as a")
     print("share of that round's GEMM, best round and median round")
-    if not torch_seconds:
+    if not warm_forward:
         print("torch is not installed here: pip install torch==2.13.0 adds PyTorch's own forward as the reference")
 
 
