@@ -81,9 +81,6 @@ def summary(spec, input_shape, batch, dtype, fmt, columns, depth, group_by, stri
 @force_option
 def verify(spec, input_shape, batch, seed, fmt, fold_bn, max_memory, output, force):
     """Run SPEC's forward pass in numpy and check every predicted shape, param count, MAC count and the peak memory."""
-    from cnncost.blasenv import let_blas_threads_sleep
-
-    let_blas_threads_sleep()
     from cnncost.spec import load
     from cnncost.units import parse_bytes
     from cnncost.verify import verify_spec

@@ -70,9 +70,6 @@ def check(specs, budgets_file, input_shape, batch, dtype, verify, allow, fmt, ou
 
 
 def _verifier():
-    from cnncost.blasenv import let_blas_threads_sleep
-
-    let_blas_threads_sleep()
     try:
         from cnncost.verify import verify_spec
     except ImportError as exc:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from math import prod
 
 from cnncost.analysis import analyze_spec
+from cnncost.blasenv import let_blas_threads_sleep
 from cnncost.errors import CnnCostError
 from cnncost.gcpause import gc_paused
 from cnncost.fold import fold_batchnorm, foldable_pairs
@@ -173,6 +174,7 @@ def check_indexable(graph, estimate: int) -> None:
 @gc_paused
 def verify_spec(spec, batch: int = 1, seed: int = 0, fold_bn: bool = False, max_memory: int | None = None, progress=None) -> VerifyResult:
     """Analyse, refuse if the run would not fit, then run the forward pass and compare."""
+    let_blas_threads_sleep()  # before the kernels load numpy; a no-op if numpy is already loaded
     report = analyze_spec(spec, batch=batch, dtype="float32")
     estimate = memory_estimate(spec.graph, report)
     limit = max_memory if max_memory is not None else available_memory() // 2

@@ -47,3 +47,12 @@ def test_commands_that_run_the_forward_pass_apply_it(command):
         "print(result.exit_code, os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset'), parallel._BLAS_WORKERS_SLEEP)"
     )
     assert child(script) == ["0", SLEEP_AT_ONCE, "True"]
+
+
+def test_verify_spec_applies_it_in_a_program_that_has_not_loaded_numpy():
+    script = (
+        "import os; from cnncost.spec import load; from cnncost.verify import verify_spec;"
+        "passed = verify_spec(load('lenet5')).passed; from cnncost.kernels import parallel;"
+        "print(passed, os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset'), parallel._BLAS_WORKERS_SLEEP)"
+    )
+    assert child(script) == ["True", SLEEP_AT_ONCE, "True"]
