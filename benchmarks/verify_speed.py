@@ -9,7 +9,10 @@ SGEMM GMAC/s (2048³); and, when torch is installed, PyTorch's own eager forward
 This machine is shared and a single run can be 1.5× slower than the next. So each round runs the verify
 forward, the torch forward and one GEMM back to back, the shares are taken within a round, and the best
 round is reported (the median beside it). Target: ≥ 75% of GEMM at batch 8.
-Run: python benchmarks/verify_speed.py [--repeats N] [MODEL ...]
+--breakdown adds, per model at batch 8, the time in the matmuls, in the rest of each convolution (its
+copies) and in every other op (forward_breakdown.py), with the share of GEMM the forward would reach
+without the convolution copies.
+Run: python benchmarks/verify_speed.py [--repeats N] [--breakdown] [MODEL ...]
 """
 import os
 import statistics
@@ -24,6 +27,7 @@ import numpy as np  # noqa: E402
 
 from cnncost.spec import load  # noqa: E402
 from cnncost.verify import verify_spec  # noqa: E402
+from forward_breakdown import CONV_COPIES, MATMULS, breakdown  # noqa: E402
 
 try:
     from torch_reference import warm_forward
@@ -52,11 +56,18 @@ def _timed(work) -> float:
     return time.perf_counter() - start
 
 
-def _arguments(argv: list[str]) -> tuple[int, list[str]]:
-    repeats = 5
-    if argv[:1] == ["--repeats"]:
-        repeats, argv = int(argv[1]), argv[2:]
-    return repeats, argv or ["resnet50", "vgg16"]
+def _arguments(argv: list[str]) -> tuple[int, bool, list[str]]:
+    """(rounds per row, whether to add the breakdown, models) from [--repeats N] [--breakdown] [MODEL ...]."""
+    repeats, with_breakdown, models = 5, False, []
+    arguments = iter(argv)
+    for argument in arguments:
+        if argument == "--repeats":
+            repeats = int(next(arguments))
+        elif argument == "--breakdown":
+            with_breakdown = True
+        else:
+            models.append(argument)
+    return repeats, with_breakdown, models or ["resnet50", "vgg16"]
 
 
 def _rounds(spec, batch: int, repeats: int, gemm: Gemm):
@@ -83,8 +94,25 @@ def _torch_reference(graph, batch: int) -> float | None:
         return None
 
 
+def _print_breakdown(spec, batch: int, gemm: Gemm) -> None:
+    """Where the forward's time goes, and what share of GEMM it would reach without the convolution copies."""
+    seconds, macs = breakdown(spec.graph, batch)
+    rate = gemm.gmacs()
+    total = sum(seconds.values())
+
+    def share(spent: float) -> str:
+        return f"{macs / spent / 1e9:6.1f} GMAC/s {macs / spent / 1e9 / rate:5.0%} of GEMM"
+
+    print(f"\n{spec.name}, batch {batch}: where the forward's {total:.3f} s go (fastest of 3 passes; GEMM {rate:.1f} GMAC/s)")
+    for kind, spent in seconds.most_common():
+        print(f"  {kind:<20} {spent * 1e3:8.1f} ms {spent / total:6.1%}")
+    for label, spent in (("all of it", total), ("matmuls alone", seconds[MATMULS]),
+                         ("all but conv copies", total - seconds[CONV_COPIES])):
+        print(f"  {label:<20} {spent * 1e3:8.1f} ms {share(spent)}")
+
+
 def main() -> None:
-    repeats, models = _arguments(sys.argv[1:])
+    repeats, with_breakdown, models = _arguments(sys.argv[1:])
     gemm = Gemm()
     print(f"numpy {np.__version__}, OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset')}; "
           f"{repeats} rounds of (verify forward, torch forward, {GEMM_N}³ GEMM) per row")
@@ -106,6 +134,9 @@ def main() -> None:
     print("share of that round's GEMM, best round and median round")
     if not warm_forward:
         print("torch is not installed here: pip install torch==2.13.0 adds PyTorch's own forward as the reference")
+    if with_breakdown:
+        for name in models:
+            _print_breakdown(load(name), 8, gemm)
 
 
 if __name__ == "__main__":

@@ -15,12 +15,14 @@ import pytest
 
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "verify_speed.py"
 ROW = re.compile(r"^(\w+)\s+(1|8)\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+\d+%\s+\d+%\s+(\d+%|-)\s+(\d+%|-)\s+(pass|FAIL.*)$")
+SECTION = re.compile(r"^(\w+), batch 8: where the forward's ([\d.]+) s go")
+KIND = re.compile(r"^  (\w[\w ]*?)\s+([\d.]+) ms\s+(?:[\d.]+%|[\d.]+ GMAC/s\s+(\d+)% of GEMM)$")
 
 
 @pytest.mark.skipif(not SCRIPT.exists(), reason="benchmarks/ is not shipped in the package")
 def test_verify_speed_prints_a_row_per_model_and_batch_with_checks():
     environment = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
-    result = subprocess.run([sys.executable, str(SCRIPT), "--repeats", "2", "lenet5", "alexnet"],
+    result = subprocess.run([sys.executable, str(SCRIPT), "--repeats", "2", "--breakdown", "lenet5", "alexnet"],
                             capture_output=True, text=True, timeout=600, env=environment)
     assert result.returncode == 0, result.stderr
     rows = [ROW.match(line) for line in result.stdout.splitlines()]
@@ -32,3 +34,66 @@ def test_verify_speed_prints_a_row_per_model_and_batch_with_checks():
     assert "OPENBLAS_THREAD_TIMEOUT=4" in result.stdout
     lenet_torch = {share for name, _, share, _ in rows if name == "lenet5"}
     assert lenet_torch == {"-"} if importlib.util.find_spec("torch") is None else "-" not in lenet_torch
+
+
+def _breakdowns(stdout: str) -> dict[str, dict[str, tuple[float, int | None]]]:
+    """model -> {kind or summary line: (ms, share of GEMM or None)} from the --breakdown sections."""
+    sections: dict[str, dict[str, tuple[float, int | None]]] = {}
+    for line in stdout.splitlines():
+        if section := SECTION.match(line):
+            current = sections.setdefault(section[1], {"seconds": (float(section[2]) * 1e3, None)})
+        elif kind := KIND.match(line):
+            current[kind[1]] = (float(kind[2]), kind[3] and int(kind[3]))
+    return sections
+
+
+@pytest.mark.skipif(not SCRIPT.exists(), reason="benchmarks/ is not shipped in the package")
+def test_breakdown_accounts_for_the_whole_forward():
+    result = subprocess.run([sys.executable, str(SCRIPT), "--repeats", "1", "--breakdown", "alexnet"],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    alexnet = _breakdowns(result.stdout)["alexnet"]
+    summaries = {"seconds", "all of it", "matmuls alone", "all but conv copies"}
+    kinds = {kind: ms for kind, (ms, _) in alexnet.items() if kind not in summaries}
+    # the matmuls (convolution and linear), the rest of each convolution and of each linear layer, every other op
+    assert set(kinds) == {"matmuls", "conv copies", "linear", "relu", "lrn", "maxpool2d", "flatten", "dropout"}
+    total = alexnet["all of it"][0]
+    assert sum(kinds.values()) == pytest.approx(total, abs=0.1 * len(kinds))  # each printed to 0.1 ms
+    assert alexnet["seconds"][0] == pytest.approx(total, abs=1)
+    assert alexnet["matmuls alone"][0] == kinds["matmuls"]
+    assert alexnet["all but conv copies"][0] == pytest.approx(total - kinds["conv copies"], abs=0.2)
+    # less time for the same MACs is a larger share of GEMM
+    assert alexnet["matmuls alone"][1] >= alexnet["all but conv copies"][1] >= alexnet["all of it"][1]
+
+
+@pytest.fixture
+def forward_breakdown(monkeypatch):
+    if not SCRIPT.exists():
+        pytest.skip("benchmarks/ is not shipped in the package")
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    import forward_breakdown
+
+    return forward_breakdown
+
+
+def test_breakdown_counts_every_mac_and_restores_numpy(forward_breakdown):
+    import numpy as np
+
+    from cnncost.analysis import analyze_spec
+    from cnncost.kernels import counting
+    from cnncost.spec import load
+
+    spec = load("lenet5")
+    seconds, macs = forward_breakdown.breakdown(spec.graph, batch=3)
+    assert macs == analyze_spec(spec, batch=3).totals.macs
+    assert counting.np is np
+    assert set(seconds) == {"matmuls", "conv copies", "linear", "relu", "maxpool2d", "flatten"}
+
+
+def test_breakdown_keeps_matmul_time_out_of_the_convolution_copies(forward_breakdown):
+    """A pointwise convolution multiplies its input as it lies: nearly all of its time is the matmul."""
+    from cnncost.spec import load_text
+
+    spec = load_text("name: pointwise\ninput: 512x28x28\nlayers:\n  - conv2d: {out: 512, kernel: 1, bias: false}\n")
+    seconds, _ = forward_breakdown.breakdown(spec.graph, batch=8)
+    assert seconds["conv copies"] < 0.2 * seconds["matmuls"]
