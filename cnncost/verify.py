@@ -191,7 +191,7 @@ def verify_spec(spec, batch: int = 1, seed: int = 0, fold_bn: bool = False, max_
     from cnncost.kernels import reuse_freed_memory
 
     reuse_freed_memory()  # each layer's fresh output reuses freed pages instead of faulting in new ones
-    run = _Run(spec.graph, batch, seed, progress)
+    run = ForwardRun(spec.graph, batch, seed, progress)
     checks, output = run.execute(report)
     fold_error, folded = None, 0
     if fold_bn:
@@ -224,20 +224,32 @@ def _check_folding(spec, batch, seed, unfolded_output, progress):
     pairs = foldable_pairs(spec.graph)
     folded_graph = fold_batchnorm(spec.graph)
     folded_spec = replace(spec, graph=folded_graph)
-    run = _Run(folded_graph, batch, seed, progress, folds={conv: bn for bn, conv in pairs.items()}, original=spec.graph)
+    run = ForwardRun(folded_graph, batch, seed, progress, folds={conv: bn for bn, conv in pairs.items()}, original=spec.graph)
     _, output = run.execute(analyze_spec(folded_spec, batch=batch))
     scale = float(np.abs(unfolded_output).max()) or 1.0
     return float(np.abs(output - unfolded_output).max()) / scale, len(pairs)
 
 
-class _Run:
+@dataclass(frozen=True)
+class FinishedLayer:
+    """One layer just run by ForwardRun.layers: its output array, the weights it drew, the MACs its matmuls
+    executed and the seconds its kernel took."""
+
+    node: object
+    output: object
+    params: dict
+    macs: int
+    seconds: float
+
+
+class ForwardRun:
     """One forward pass over a graph, freeing each array after its last reader, counting live bytes."""
 
     def __init__(self, graph, batch, seed, progress=None, folds=None, original=None):
         self.graph, self.batch, self.seed, self.progress = graph, batch, seed, progress
         self.folds = folds or {}  # conv name -> batchnorm name folded into it
         self.original = {node.name: node for node in (original or graph).nodes}
-        self.peak, self.peak_layer, self.seconds = 0, INPUT, 0.0
+        self.peak, self.peak_layer, self.seconds, self.output = 0, INPUT, 0.0, None
 
     def rng(self, name: str):
         import numpy as np
@@ -263,40 +275,50 @@ class _Run:
         return fold_conv_weights(params, bn_params, bn_buffers, bn.attrs["eps"]), buffers
 
     def execute(self, report):
+        rows = {row.name: row for row in report.layers}
+        checks = []
+        for layer in self.layers():
+            row = rows[layer.node.name]
+            checks.append(
+                LayerCheck(
+                    layer.node.name, layer.node.op, row.output_shape, tuple(layer.output.shape[1:]),
+                    row.params, sum(int(a.size) for a in layer.params.values()),
+                    row.macs, layer.macs,
+                )
+            )
+        return checks, self.output
+
+    def layers(self):
+        """Run the graph, yielding each layer as it finishes; afterwards `output` holds the model output.
+
+        Arrays nobody will read again are freed after the yield, and live bytes are counted for the peak.
+        """
         from cnncost.kernels import MacCounter, forward
 
-        rows = {row.name: row for row in report.layers}
         readers = {name: len(set(users)) for name, users in self.graph.consumers().items()}
         live = {INPUT: self.input_array()}
         current = self.peak = live[INPUT].nbytes
-        checks = []
         for node in self.graph.nodes:
             inputs = [live[name] for name in node.inputs]
             params, buffers = self.weights(node, [a.shape for a in inputs])
             counter = MacCounter()
             start = time.perf_counter()
             out = forward(node.op, node.attrs, inputs, params, buffers, counter)
-            self.seconds += time.perf_counter() - start
+            seconds = time.perf_counter() - start
+            self.seconds += seconds
             del inputs
             live[node.name] = out
             current += out.nbytes
             if current > self.peak:
                 self.peak, self.peak_layer = current, node.name
-            row = rows[node.name]
-            checks.append(
-                LayerCheck(
-                    node.name, node.op, row.output_shape, tuple(out.shape[1:]),
-                    row.params, sum(int(a.size) for a in params.values()),
-                    row.macs, counter.macs,
-                )
-            )
+            yield FinishedLayer(node, out, params, counter.macs, seconds)
             for name in set(node.inputs):
                 readers[name] -= 1
                 current -= self.release(live, name, readers)
             current -= self.release(live, node.name, readers)
             if self.progress:
                 self.progress()
-        return checks, live[self.graph.output]
+        self.output = live[self.graph.output]
 
     def release(self, live: dict, name: str, readers: dict) -> int:
         """Free an array nobody will read again (the model output stays); return the bytes freed."""

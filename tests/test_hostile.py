@@ -420,7 +420,7 @@ def test_verify_refuses_ten_to_the_twelve_elements_before_allocating(refused, tm
     def must_not_run(*args, **kwargs):
         raise AssertionError("verify allocated arrays for a run it should have refused")
 
-    monkeypatch.setattr(cnncost.verify._Run, "execute", must_not_run)
+    monkeypatch.setattr(cnncost.verify.ForwardRun, "layers", must_not_run)
     path = _write(tmp_path / "net.yaml", "name: t\ninput: 1x1000000x1000000\nlayers:\n  - conv2d: {out: 8, kernel: 3}\n")
     refused(["verify", path], "verify would need about", "over the limit", "--max-memory")
     refused(["verify", path, "--max-memory", "1GiB"], "over the limit of 1.0 GiB")
