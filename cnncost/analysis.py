@@ -9,6 +9,7 @@ from cnncost.graph import INPUT
 from cnncost.limits import MAX_COUNT
 from cnncost.ops import OPS
 from cnncost.ops.base import OpError, fmt_shape
+from cnncost.receptive import Field, input_field, through
 from cnncost.report import DTYPE_BYTES, BlockRow, KindRow, LayerRow, Report, Totals
 
 
@@ -21,14 +22,14 @@ def analyze_spec(spec, batch: int = 1, dtype: str = "float32", strict: bool = Fa
     graph = spec.graph
     element_bytes = DTYPE_BYTES[dtype] * batch
     shapes = {INPUT: graph.input_shape}
-    fields = {INPUT: ((1, 1),) * (len(graph.input_shape) - 1)}
+    fields = {INPUT: input_field(len(graph.input_shape) - 1)}
     rows = []
     for node in graph.nodes:
-        row = layer_row(node, shapes, fields, batch, element_bytes)
+        row = layer_row(node, shapes, fields, batch, element_bytes, graph.input_shape[1:])
         if strict and row.warnings:
             raise ShapeWarningError(f"layer {node.name!r}: {row.warnings[0]}", node.loc, "--strict turns warnings into errors")
         shapes[node.name] = row.output_shape
-        fields[node.name] = row.receptive_field
+        fields[node.name] = Field(row.receptive_field, row.global_context)
         rows.append(row)
     input_bytes = prod(graph.input_shape) * element_bytes
     if input_bytes > MAX_COUNT:
@@ -65,7 +66,7 @@ def analyze_spec(spec, batch: int = 1, dtype: str = "float32", strict: bool = Fa
     )
 
 
-def layer_row(node, shapes: dict, fields: dict, batch: int, element_bytes: int) -> LayerRow:
+def layer_row(node, shapes: dict, fields: dict, batch: int, element_bytes: int, input_sizes: tuple) -> LayerRow:
     op = OPS[node.op]
     in_shapes = [shapes[name] for name in node.inputs]
     try:
@@ -79,6 +80,7 @@ def layer_row(node, shapes: dict, fields: dict, batch: int, element_bytes: int) 
         seen = ", ".join(f"{name} {fmt_shape(shape)}" for name, shape in zip(node.inputs, in_shapes))
         where = node.attr_locs.get(exc.key, node.loc) if exc.key else node.loc
         raise CnnCostError(f"layer {node.name!r} ({node.op}): {exc} [input: {seen or 'none'}]", where) from None
+    field_ = through([fields[name] for name in node.inputs], [_broadcast(shape, out) for shape in in_shapes], window, input_sizes)
     row = LayerRow(
         name=node.name,
         op=node.op,
@@ -90,7 +92,8 @@ def layer_row(node, shapes: dict, fields: dict, batch: int, element_bytes: int) 
         macs=op.macs(node.attrs, in_shapes, out) * batch,
         flops=op.flops(node.attrs, in_shapes, out) * batch,
         activation_bytes=prod(out) * element_bytes,
-        receptive_field=receptive_field([fields[name] for name in node.inputs], window),
+        receptive_field=field_.axes,
+        global_context=field_.global_context,
         warnings=warnings,
         kind=op.group(node.attrs, in_shapes),
         attrs=node.attrs,
@@ -104,7 +107,7 @@ def check_size(row: LayerRow, node) -> None:
     """Refuse figures no network reaches. Past MAX_COUNT, numbers stop being printable (Python caps int→str at
     4,300 digits) and receptive-field jumps, multiplied layer after layer, stop being cheap; an output dimension
     is bounded too, since activation bytes are at least as large."""
-    field_ = [n for axis in row.receptive_field for n in axis]
+    field_ = [n for axis in row.receptive_field for n in (axis.size, axis.jump, abs(axis.start))]
     if max(row.params, row.buffers, row.macs, row.flops, row.activation_bytes, *field_) <= MAX_COUNT:
         return
     figures = {"params": row.params, "buffers": row.buffers, "MACs": row.macs, "FLOPs": row.flops,
@@ -117,14 +120,9 @@ def check_size(row: LayerRow, node) -> None:
     )
 
 
-def receptive_field(inputs: list, window) -> tuple:
-    """Merge: the largest size and jump over all input paths. A window of kernel k, stride s then
-    grows the size by (k−1)·jump and multiplies the jump by s."""
-    axes = len(inputs[0]) if inputs else 0
-    merged = [(max(f[a][0] for f in inputs), max(f[a][1] for f in inputs)) for a in range(axes)]
-    if window is None or len(window) != axes:
-        return tuple(merged)
-    return tuple((size + (k - 1) * jump, jump * s) for (size, jump), (k, s) in zip(merged, window))
+def _broadcast(shape: tuple, out: tuple) -> bool:
+    """An input of size 1 on every spatial axis, spread over a larger output (a squeeze-excite gate)."""
+    return len(shape) == len(out) > 1 and all(n == 1 for n in shape[1:]) and any(n > 1 for n in out[1:])
 
 
 def liveness_peak(graph, output_bytes: dict, input_bytes: int) -> tuple[int, str]:

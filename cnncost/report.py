@@ -21,11 +21,12 @@ class LayerRow:
     macs: int
     flops: int
     activation_bytes: int
-    receptive_field: tuple  # per spatial axis of the network input: (size, jump)
+    receptive_field: tuple  # AxisField (size, jump, start) per spatial axis of the network input
     warnings: tuple
     kind: str  # the `--group-by op` category
     attrs: dict = field(compare=False)
     location: str = ""
+    global_context: bool = False  # read a broadcast input (a squeeze-excite gate) that saw the whole image
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ class Report:
             "dtype_bytes": self.dtype_bytes,
             "conventions": CONVENTIONS,
             "layers": [_layer_dict(row) for row in self.layers],
-            "blocks": [asdict(block) for block in self.blocks],
+            "blocks": [_block_dict(block) for block in self.blocks],
             "totals": asdict(self.totals),
             "unused_layers": list(self.unused),
             "by_kind": [asdict(kind) for kind in self.kinds],
@@ -134,7 +135,7 @@ def _layer_dict(row: LayerRow) -> dict:
         "macs": row.macs,
         "flops": row.flops,
         "activation_bytes": row.activation_bytes,
-        "receptive_field": [{"size": size, "jump": jump} for size, jump in row.receptive_field],
+        "receptive_field": field_dicts(row.receptive_field, row.global_context),
         "warnings": list(row.warnings),
         "kind": row.kind,
         "attrs": _plain(row.attrs),
@@ -149,3 +150,23 @@ def _plain(value):
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return str(value)
+
+
+def _block_dict(block: BlockRow) -> dict:
+    """`receptive_field` keeps its first form, [[size, jump]] per axis; `receptive_field_axes` is the layers' form."""
+    out = asdict(block)
+    out["receptive_field"] = [[_number(a.size), _number(a.jump)] for a in block.receptive_field]
+    out["receptive_field_axes"] = field_dicts(block.receptive_field)
+    return out
+
+
+def field_dicts(axes: tuple, global_context: bool = False) -> list:
+    """Per axis {size, jump, start, global}; sizes and jumps are ints unless upsampling made them fractional."""
+    return [
+        {"size": _number(a.size), "jump": _number(a.jump), "start": _number(a.start), "global": global_context}
+        for a in axes
+    ]
+
+
+def _number(value):
+    return value if isinstance(value, int) else float(value)

@@ -3,6 +3,7 @@ import pytest
 
 import cnncost
 from cnncost.errors import CnnCostError
+from cnncost.receptive import AxisField
 from cnncost.spec import load_text
 
 
@@ -33,7 +34,8 @@ def test_conv_dilation_and_per_axis_lists():
     # H: 10+0−1+1 = 10; W: 20+12−(2·6+1)+1 = 20
     assert row.output_shape == (8, 10, 20)
     assert row.macs == 8 * 10 * 20 * 4 * 7
-    assert row.receptive_field == ((1, 1), (13, 1))
+    # W: the dilated kernel spans 2·6+1 = 13 pixels; padding 6 centres it, so element 0's view starts at 0
+    assert row.receptive_field == (AxisField(1, 1, 0), AxisField(13, 1, 0))
 
 
 def test_conv_same_padding_tensorflow_rule():

@@ -3,6 +3,7 @@ import pytest
 
 import cnncost
 from cnncost.errors import CnnCostError
+from cnncost.receptive import AxisField
 from cnncost.spec import load_text
 from cnncost.spec.expr import ExprError, evaluate
 
@@ -66,10 +67,10 @@ def test_depth_collapse_shows_blocks_at_that_depth():
     assert [row.name for row in collapse(report, 2)][:4] == ["layer1", "layer1.0", "layer1.1", "layer2"]
 
 
-def test_receptive_field_through_a_residual_takes_the_larger_path():
+def test_receptive_field_through_a_residual_is_the_union_of_both_paths():
     r = rows(RESIDUAL)
-    # main path of layer1.0: two 3×3 convs → 5; the identity path stays 1; the add takes 5
-    assert r["layer1.0.add_1"].receptive_field == ((5, 1), (5, 1))
+    # main path of layer1.0: two 3×3 convs (padding 1) see pixels −2…2; the identity path sees 0; the union is 5 wide
+    assert r["layer1.0.add_1"].receptive_field == (AxisField(5, 1, 0),) * 2
 
 
 def test_peak_memory_counts_live_branches():

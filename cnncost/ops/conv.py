@@ -5,7 +5,7 @@ from math import prod
 
 from cnncost.ops import register
 from cnncost.ops.base import Key, Op, OpError
-from cnncost.ops.window import dropped_warnings, effective_kernel, output_size, pads
+from cnncost.ops.window import dropped_warnings, effective_kernel, output_size, pads, sliding
 
 
 class Conv(Op):
@@ -52,8 +52,8 @@ class Conv(Op):
         return 2 * self.macs(attrs, in_shapes, out_shape) + (prod(out_shape) if attrs["bias"] else 0)
 
     def window(self, attrs, in_shapes):
-        _, kernels, _ = self.geometry(attrs, in_shapes[0])
-        return list(zip(kernels, attrs["stride"]))
+        _, kernels, pad_list = self.geometry(attrs, in_shapes[0])
+        return [sliding(k, s, before) for k, s, (before, _) in zip(kernels, attrs["stride"], pad_list)]
 
     def warnings(self, attrs, in_shapes):
         if attrs["padding"] == "same":

@@ -5,6 +5,7 @@ from math import prod
 
 from cnncost.ops import register
 from cnncost.ops.base import Key, Op
+from cnncost.ops.window import sliding, whole
 
 
 class Linear(Op):
@@ -34,7 +35,7 @@ class Linear(Op):
 def _whole(shape):
     """A linear on a C×spatial tensor mixes only the last axis; treat that axis as fully covered."""
     spatial = shape[1:]
-    return [(1, 1)] * (len(spatial) - 1) + [(spatial[-1], spatial[-1])]
+    return [sliding(1, 1, 0)] * (len(spatial) - 1) + [whole(spatial[-1])]
 
 
 register(Linear())

@@ -1,11 +1,12 @@
 """Pooling: no parameters and no multiply-accumulates; FLOPs count the comparisons or additions."""
 from __future__ import annotations
 
+from fractions import Fraction
 from math import prod
 
 from cnncost.ops import register
 from cnncost.ops.base import Key, Op, OpError
-from cnncost.ops.window import dropped_warnings, effective_kernel, output_size
+from cnncost.ops.window import Window, dropped_warnings, effective_kernel, envelope, output_size, sliding, whole
 
 
 class Pool(Op):
@@ -57,8 +58,8 @@ class Pool(Op):
         return prod(out_shape) * (window - 1 if self.kind == "max" else window)
 
     def window(self, attrs, in_shapes):
-        _, kernels, _ = self.geometry(attrs, in_shapes[0])
-        return list(zip(kernels, attrs["stride"]))
+        _, kernels, pad_list = self.geometry(attrs, in_shapes[0])
+        return [sliding(k, s, before) for k, s, (before, _) in zip(kernels, attrs["stride"], pad_list)]
 
     def warnings(self, attrs, in_shapes):
         sizes, kernels, pad_list = self.geometry(attrs, in_shapes[0])
@@ -85,14 +86,18 @@ class AdaptivePool(Op):
         return prod(in_shapes[0])
 
     def window(self, attrs, in_shapes):
-        return [(_widest_bin(n, o), max(n // o, 1)) for n, o in zip(in_shapes[0][1:], attrs["output"])]
+        return [_bins(n, o) for n, o in zip(in_shapes[0][1:], attrs["output"])]
 
 
-def _widest_bin(size: int, out: int) -> int:
-    """Exact for up to 65,536 bins; beyond that the bound ceil(n/o)+1 (bins overlap by at most one)."""
+def _bins(size: int, out: int) -> Window:
+    """Bin i reads [floor(i·n/o), ceil((i+1)·n/o) − 1]: uniform when o divides n. Otherwise the affine envelope
+    of every bin, exact for up to 65,536 bins; beyond that a bound from the rounding (each end moves < 1 pixel)."""
+    if size % out == 0:
+        return sliding(size // out, size // out, 0)
+    step = Fraction(size, out)
     if out > 65536:
-        return -(-size // out) + 1
-    return max(-(-(i + 1) * size // out) - (i * size // out) for i in range(out))
+        return Window(step, -1, step)
+    return envelope(step, ((i * size // out, -(-(i + 1) * size // out) - 1) for i in range(out)))
 
 
 class GlobalPool(Op):
@@ -121,7 +126,7 @@ class GlobalPool(Op):
         return prod(in_shapes[0])
 
     def window(self, attrs, in_shapes):
-        return [(n, n) for n in in_shapes[0][1:]]
+        return [whole(n) for n in in_shapes[0][1:]]
 
 
 register(*(Pool(kind, n) for kind in ("max", "avg") for n in (1, 2, 3)))

@@ -5,6 +5,7 @@ from math import prod
 
 from cnncost.ops import register
 from cnncost.ops.base import Key, Op, OpError
+from cnncost.ops.window import whole
 
 
 class Flatten(Op):
@@ -17,7 +18,7 @@ class Flatten(Op):
         return (prod(in_shapes[0]),)
 
     def window(self, attrs, in_shapes):
-        return [(n, n) for n in in_shapes[0][1:]] or None
+        return [whole(n) for n in in_shapes[0][1:]] or None
 
 
 class Passthrough(Op):

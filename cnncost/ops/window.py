@@ -1,7 +1,33 @@
 """Sliding-window arithmetic shared by convolution and pooling (PyTorch's floor/ceil rules)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from fractions import Fraction
+
 from cnncost.ops.base import AXIS_NAMES, OpError
+
+
+@dataclass(frozen=True)
+class Window:
+    """What one output index reads along one spatial axis: input indices step·o + first … step·o + last.
+
+    The bounds hold for every output index o and are as tight as an affine rule allows; exact numbers
+    (int or Fraction), since upsampling and transposed convolutions step by fractions of an input pixel.
+    """
+
+    step: int | Fraction
+    first: int | Fraction
+    last: int | Fraction
+
+
+def sliding(kernel_eff: int, stride: int, pad_before: int) -> Window:
+    """A kernel sliding over a padded input: window o starts at stride·o − pad and spans kernel_eff taps."""
+    return Window(stride, -pad_before, kernel_eff - 1 - pad_before)
+
+
+def whole(size: int) -> Window:
+    """Every output element reads the whole axis (global pooling, flatten)."""
+    return Window(size, 0, size - 1)
 
 
 def effective_kernel(kernel: int, dilation: int) -> int:
@@ -48,3 +74,14 @@ def dropped_warnings(sizes, kernels_eff, strides, pad_list, ceil_mode=False) -> 
     if not parts:
         return []
     return ["the floor rule leaves the last " + " and ".join(parts) + " unread"]
+
+
+def envelope(step: int | Fraction, ranges) -> Window:
+    """The tightest affine Window around per-output read ranges [(lo, hi), ...] of a non-uniform op
+    (adaptive pooling bins that do not divide evenly); exact when the ranges are uniform."""
+    ranges = list(ranges)
+    return Window(
+        step,
+        min(lo - step * o for o, (lo, _) in enumerate(ranges)),
+        max(hi - step * o for o, (_, hi) in enumerate(ranges)),
+    )

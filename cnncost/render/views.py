@@ -49,11 +49,11 @@ def _rf(row) -> str:
     field_ = getattr(row, "receptive_field", ())
     if not field_:
         return ""
-    sizes = "×".join(str(size) for size, _ in field_)
-    jumps = "×".join(str(jump) for _, jump in field_)
-    if len({s for s, _ in field_}) == 1 and len({j for _, j in field_}) == 1:
-        sizes, jumps = str(field_[0][0]), str(field_[0][1])
-    return f"{sizes} /{jumps}"
+    sizes = "×".join(str(axis.size) for axis in field_)
+    jumps = "×".join(str(axis.jump) for axis in field_)
+    if len({axis.size for axis in field_}) == 1 and len({axis.jump for axis in field_}) == 1:
+        sizes, jumps = str(field_[0].size), str(field_[0].jump)
+    return f"{sizes} /{jumps}" + (" +g" if getattr(row, "global_context", False) else "")
 
 
 def standard_view(report: Report, depth: int | None = None) -> View:
