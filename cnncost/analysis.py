@@ -24,8 +24,9 @@ def analyze_spec(spec, batch: int = 1, dtype: str = "float32", strict: bool = Fa
     shapes = {INPUT: graph.input_shape}
     fields = {INPUT: input_field(len(graph.input_shape) - 1)}
     rows = []
+    unused = set(graph.unused())
     for node in graph.nodes:
-        row = layer_row(node, shapes, fields, batch, element_bytes, graph.input_shape[1:])
+        row = layer_row(node, shapes, fields, batch, element_bytes, graph.input_shape[1:], node.name in unused)
         if strict and row.warnings:
             raise ShapeWarningError(f"layer {node.name!r}: {row.warnings[0]}", node.loc, "--strict turns warnings into errors")
         shapes[node.name] = row.output_shape
@@ -36,12 +37,13 @@ def analyze_spec(spec, batch: int = 1, dtype: str = "float32", strict: bool = Fa
         raise CnnCostError("the input's bytes (shape × batch × dtype size) go over the limit of 10^100", None, "lower --input or --batch")
     peak, peak_layer = liveness_peak(graph, {row.name: row.activation_bytes for row in rows}, input_bytes)
     params = sum(row.params for row in rows)
-    activation_bytes = sum(row.activation_bytes for row in rows)
+    run = [row for row in rows if not row.unused]  # unused layers hold weights but do not run
+    activation_bytes = sum(row.activation_bytes for row in run)
     totals = Totals(
         params=params,
         buffers=sum(row.buffers for row in rows),
-        macs=sum(row.macs for row in rows),
-        flops=sum(row.flops for row in rows),
+        macs=sum(row.macs for row in run),
+        flops=sum(row.flops for row in run),
         activation_bytes=activation_bytes,
         input_bytes=input_bytes,
         param_bytes=params * DTYPE_BYTES[dtype],
@@ -61,12 +63,13 @@ def analyze_spec(spec, batch: int = 1, dtype: str = "float32", strict: bool = Fa
         blocks=block_rows(spec.groups, rows),
         totals=totals,
         reference=spec.reference,
-        unused=tuple(graph.unused()),
+        unused=tuple(row.name for row in rows if row.unused),
+        outputs=graph.outputs,
         kinds=breakdown(rows, totals),
     )
 
 
-def layer_row(node, shapes: dict, fields: dict, batch: int, element_bytes: int, input_sizes: tuple) -> LayerRow:
+def layer_row(node, shapes: dict, fields: dict, batch: int, element_bytes: int, input_sizes: tuple, unused: bool = False) -> LayerRow:
     op = OPS[node.op]
     in_shapes = [shapes[name] for name in node.inputs]
     try:
@@ -94,6 +97,7 @@ def layer_row(node, shapes: dict, fields: dict, batch: int, element_bytes: int, 
         activation_bytes=prod(out) * element_bytes,
         receptive_field=field_.axes,
         global_context=field_.global_context,
+        unused=unused,
         warnings=warnings,
         kind=op.group(node.attrs, in_shapes),
         attrs=node.attrs,
@@ -127,21 +131,24 @@ def _broadcast(shape: tuple, out: tuple) -> bool:
 
 def liveness_peak(graph, output_bytes: dict, input_bytes: int) -> tuple[int, str]:
     """Inference peak: run in execution order, free each tensor after its last consumer, nothing in place.
-    The peak is taken while a layer runs: its inputs and its new output are both alive."""
-    consumers = graph.consumers()
+    The peak is taken while a layer runs: its inputs and its new output are both alive. Unused layers do not run."""
+    consumers = graph.consumers(used_only=True)
     remaining = {name: len(set(users)) for name, users in consumers.items()}
+    unused = set(graph.unused())
     live = {INPUT: input_bytes}
     current, peak, peak_layer = input_bytes, input_bytes, INPUT
     for node in graph.nodes:
+        if node.name in unused:
+            continue
         live[node.name] = output_bytes[node.name]
         current += output_bytes[node.name]
         if current > peak:
             peak, peak_layer = current, node.name
         for name in set(node.inputs):
             remaining[name] -= 1
-            if remaining[name] == 0 and name != graph.output:
+            if remaining[name] == 0 and name not in graph.outputs:
                 current -= live.pop(name)
-        if remaining[node.name] == 0 and node.name != graph.output:
+        if remaining[node.name] == 0 and node.name not in graph.outputs:
             current -= live.pop(node.name)
     return peak, peak_layer
 
@@ -156,9 +163,10 @@ def block_rows(groups, rows) -> tuple:
             if totals is not None:
                 totals[0] += 1
                 totals[1] += row.params
-                totals[2] += row.macs
-                totals[3] += row.flops
-                totals[4] += row.activation_bytes
+                if not row.unused:
+                    totals[2] += row.macs
+                    totals[3] += row.flops
+                    totals[4] += row.activation_bytes
     by_name = {row.name: row for row in rows}
     out = []
     for group in groups:
@@ -188,7 +196,7 @@ def breakdown(rows, totals) -> tuple:
         kinds.setdefault(row.kind, []).append(row)
     out = []
     for kind, members in kinds.items():
-        params, macs = sum(r.params for r in members), sum(r.macs for r in members)
+        params, macs = sum(r.params for r in members), sum(r.macs for r in members if not r.unused)
         out.append(KindRow(kind, len(members), params, macs, params / (totals.params or 1), macs / (totals.macs or 1)))
     return tuple(sorted(out, key=lambda k: (-k.macs, -k.params, k.kind)))
 

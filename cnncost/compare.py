@@ -123,6 +123,6 @@ def _top1(report):
 
 _EXTRA = {
     "weighted_layers": lambda report: sum(1 for row in report.layers if OPS[row.op].family in WEIGHTED_FAMILIES),
-    "receptive_field": lambda report: tuple(axis.size for axis in report.layers[-1].receptive_field) if report.layers else (),
+    "receptive_field": lambda report: tuple(axis.size for axis in report.output_row.receptive_field) if report.layers else (),
     "top1": _top1,
 }

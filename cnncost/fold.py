@@ -18,7 +18,7 @@ def foldable_pairs(graph: Graph) -> dict[str, str]:
         if node.op != "batchnorm" or len(node.inputs) != 1:
             continue
         source = by_name.get(node.inputs[0])
-        if source and source.op.startswith("conv") and consumers[source.name] == [node.name] and source.name != graph.output:
+        if source and source.op.startswith("conv") and consumers[source.name] == [node.name] and source.name not in graph.outputs:
             pairs[node.name] = source.name
     return pairs
 
@@ -34,4 +34,4 @@ def fold_batchnorm(graph: Graph) -> Graph:
         inputs = tuple(pairs.get(name, name) for name in node.inputs)
         attrs = {**node.attrs, "bias": True} if node.name in convs else node.attrs
         nodes.append(replace(node, inputs=inputs, attrs=attrs))
-    return Graph(graph.input_shape, tuple(nodes), pairs.get(graph.output, graph.output))
+    return Graph(graph.input_shape, tuple(nodes), tuple(pairs.get(name, name) for name in graph.outputs))

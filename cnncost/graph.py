@@ -28,21 +28,28 @@ class Node:
 class Graph:
     input_shape: tuple
     nodes: tuple  # in execution order: every node after all of its inputs
-    output: str
+    outputs: tuple  # the model's outputs, the main one first
 
-    def consumers(self) -> dict:
+    @property
+    def output(self) -> str:
+        return self.outputs[0]
+
+    def consumers(self, used_only: bool = False) -> dict:
+        """Who reads each node; with used_only, only the readers that run at inference."""
+        skip = set(self.unused()) if used_only else set()
         users = {INPUT: []}
         for node in self.nodes:
             users[node.name] = []
         for node in self.nodes:
-            for name in node.inputs:
-                users[name].append(node.name)
+            if node.name not in skip:
+                for name in node.inputs:
+                    users[name].append(node.name)
         return users
 
     def unused(self) -> list[str]:
-        """Nodes whose result never reaches the output (dead branches)."""
+        """Nodes whose result reaches no output (an auxiliary head): their weights exist, but they do not run."""
         by_name = {node.name: node for node in self.nodes}
-        live, stack = set(), [self.output]
+        live, stack = set(), list(self.outputs)
         while stack:
             name = stack.pop()
             if name in live or name == INPUT:
@@ -52,7 +59,7 @@ class Graph:
         return [node.name for node in self.nodes if node.name not in live]
 
 
-def build_graph(input_shape: tuple, nodes: list, output: str, where: Location) -> Graph:
+def build_graph(input_shape: tuple, nodes: list, outputs, where: Location) -> Graph:
     """Order nodes so each follows its inputs, keeping the written order where it already works."""
     index = {node.name: i for i, node in enumerate(nodes)}
     waiting = {node.name: sum(1 for name in set(node.inputs) if name != INPUT) for node in nodes}
@@ -77,7 +84,7 @@ def build_graph(input_shape: tuple, nodes: list, output: str, where: Location) -
         stuck = [node for node in nodes if waiting[node.name] > 0]
         cycle = _find_cycle({node.name: node for node in stuck})
         raise CnnCostError(f"the layers form a cycle: {' → '.join(cycle)}", stuck[0].loc, "a layer cannot depend on its own output")
-    return Graph(tuple(input_shape), tuple(order), output)
+    return Graph(tuple(input_shape), tuple(order), (outputs,) if isinstance(outputs, str) else tuple(outputs))
 
 
 def _find_cycle(stuck: dict) -> list[str]:

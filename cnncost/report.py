@@ -27,6 +27,7 @@ class LayerRow:
     attrs: dict = field(compare=False)
     location: str = ""
     global_context: bool = False  # read a broadcast input (a squeeze-excite gate) that saw the whole image
+    unused: bool = False  # reaches no output: params count, but it does not run, so its MACs, FLOPs, memory do not
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class Report:
     totals: Totals
     reference: dict
     unused: tuple = ()
+    outputs: tuple = ()  # layer names of the model's outputs, the main one first
     kinds: tuple = ()  # KindRow per kind of layer (`--group-by op`)
 
     @property
@@ -93,7 +95,15 @@ class Report:
 
     @property
     def output_shape(self) -> tuple:
-        return self.layers[-1].output_shape if self.layers else self.input_shape
+        row = self.output_row
+        return row.output_shape if row else self.input_shape
+
+    @property
+    def output_row(self) -> LayerRow | None:
+        """The main output's row (the last layer unless `outputs:` names another)."""
+        if self.outputs:
+            return next((row for row in reversed(self.layers) if row.name == self.outputs[0]), None)
+        return self.layers[-1] if self.layers else None
 
     def to_dict(self) -> dict:
         """The JSON contract (README, "JSON output"); keys are only ever added."""
@@ -110,6 +120,7 @@ class Report:
             "blocks": [_block_dict(block) for block in self.blocks],
             "totals": asdict(self.totals),
             "unused_layers": list(self.unused),
+            "outputs": list(self.outputs),
             "by_kind": [asdict(kind) for kind in self.kinds],
             "reference": _plain(self.reference),
         }
@@ -121,6 +132,10 @@ CONVENTIONS = {
     "activation_bytes": "output elements × batch × bytes per element",
     "batch_included": "macs, flops and *_bytes cover the whole batch; shapes and params are per sample",
     "kib": "1 KiB = 1024 bytes",
+    "unused": "layers that reach no output (an auxiliary head) keep their params in the totals but not their MACs, "
+    "FLOPs or memory, since they do not run at inference",
+    "receptive_field": "per axis of the input: size (pixels one element sees, padding included), jump (pixels between "
+    "neighbouring elements), start (centre of element 0's view); global: a broadcast gate saw the whole image",
 }
 
 
@@ -139,6 +154,7 @@ def _layer_dict(row: LayerRow) -> dict:
         "warnings": list(row.warnings),
         "kind": row.kind,
         "attrs": _plain(row.attrs),
+        "unused": row.unused,
     }
 
 

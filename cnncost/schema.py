@@ -36,6 +36,13 @@ def spec_schema(draft: str = "2020-12") -> dict:
         "layers": {"$ref": "#/$defs/layers"},
         "blocks": {"type": "object", "description": "reusable blocks, used like ops", "additionalProperties": {"$ref": "#/$defs/block"}},
         "output": {**TEXT, "description": "name of the output layer (default: the last layer)"},
+        "outputs": {
+            "type": "array",
+            "items": TEXT,
+            "minItems": 1,
+            "uniqueItems": True,
+            "description": "several outputs, the main one first (instead of `output`); layers reaching none are unused",
+        },
         "reference": {
             "type": "object",
             "description": "published numbers the spec is tested against",

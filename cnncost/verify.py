@@ -249,6 +249,7 @@ class ForwardRun:
         self.graph, self.batch, self.seed, self.progress = graph, batch, seed, progress
         self.folds = folds or {}  # conv name -> batchnorm name folded into it
         self.original = {node.name: node for node in (original or graph).nodes}
+        self.nodes = {node.name: node for node in graph.nodes}
         self.peak, self.peak_layer, self.seconds, self.output = 0, INPUT, 0.0, None
 
     def rng(self, name: str):
@@ -277,7 +278,7 @@ class ForwardRun:
     def execute(self, report):
         rows = {row.name: row for row in report.layers}
         checks = []
-        for layer in self.layers():
+        for layer in [*self.layers(), *self.unused_layers(rows)]:
             row = rows[layer.node.name]
             checks.append(
                 LayerCheck(
@@ -286,7 +287,24 @@ class ForwardRun:
                     row.macs, layer.macs,
                 )
             )
+        order = {name: index for index, name in enumerate(rows)}
+        checks.sort(key=lambda check: order[check.name])
         return checks, self.output
+
+    def unused_layers(self, rows):
+        """Layers that reach no output do not run in the forward pass (nor in PyTorch's eval mode); each is run
+        alone on random inputs of its predicted input shapes, so its shape, params and MACs are still checked."""
+        from cnncost.kernels import MacCounter, forward
+
+        for name in self.graph.unused():
+            node = self.nodes[name]
+            rng = self.rng(name)
+            shapes = [(self.batch, *(self.graph.input_shape if i == INPUT else rows[i].output_shape)) for i in node.inputs]
+            inputs = [rng.standard_normal(shape, dtype="float32") for shape in shapes]
+            params, buffers = self.weights(node, shapes)
+            counter = MacCounter()
+            out = forward(node.op, node.attrs, inputs, params, buffers, counter)
+            yield FinishedLayer(node, out, params, counter.macs, 0.0)
 
     def layers(self):
         """Run the graph, yielding each layer as it finishes; afterwards `output` holds the model output.
@@ -295,10 +313,13 @@ class ForwardRun:
         """
         from cnncost.kernels import MacCounter, forward
 
-        readers = {name: len(set(users)) for name, users in self.graph.consumers().items()}
+        readers = {name: len(set(users)) for name, users in self.graph.consumers(used_only=True).items()}
+        unused = set(self.graph.unused())
         live = {INPUT: self.input_array()}
         current = self.peak = live[INPUT].nbytes
         for node in self.graph.nodes:
+            if node.name in unused:
+                continue
             inputs = [live[name] for name in node.inputs]
             params, buffers = self.weights(node, [a.shape for a in inputs])
             counter = MacCounter()
@@ -321,8 +342,8 @@ class ForwardRun:
         self.output = live[self.graph.output]
 
     def release(self, live: dict, name: str, readers: dict) -> int:
-        """Free an array nobody will read again (the model output stays); return the bytes freed."""
-        if readers[name] == 0 and name != self.graph.output and name in live:
+        """Free an array nobody will read again (the model's outputs stay); return the bytes freed."""
+        if readers[name] == 0 and name not in self.graph.outputs and name in live:
             return live.pop(name).nbytes
         return 0
 

@@ -57,7 +57,7 @@ def _rf(row) -> str:
 
 
 def standard_view(report: Report, depth: int | None = None) -> View:
-    rows = collapse(report, depth) if depth else list(report.layers)
+    rows = [row for row in (collapse(report, depth) if depth else report.layers) if not getattr(row, "unused", False)]
     columns = (
         Column("Layer", lambda r: _indent(r, depth) + r.name + (" ⚠" if getattr(r, "warnings", ()) else ""), numeric=False),
         Column("Op", lambda r: r.op if not isinstance(r, BlockRow) else f"{r.kind} ({r.layers} layers)", numeric=False),
@@ -76,19 +76,30 @@ def standard_view(report: Report, depth: int | None = None) -> View:
         ("Peak (inference)", f"{units.size(t.peak_activation_bytes)} at {t.peak_layer} (liveness, input counted)"),
         ("Training", f"{units.size(t.training_activation_bytes)} kept for the backward pass (input + every output)"),
     )
+    totals += unused_section(report)
     notes = [conventions(report)]
     notes += [f"⚠ {row.name}: {w}" for row in report.layers for w in row.warnings]
-    if report.unused:
-        notes.append(f"⚠ never reach the output: {', '.join(report.unused)}")
     title = f"{report.model} — input {units.shape(report.input_shape)}, batch {report.batch}, {report.dtype}"
     total_row = ("total", "", units.shape(report.output_shape), t.params, t.macs, t.flops, t.activation_bytes, "")
     return View(title, columns, tuple(rows), totals, tuple(notes), total_row)
 
 
+def unused_section(report: Report) -> tuple:
+    """Layers that reach no output, listed apart from the table: their weights count, their work does not."""
+    if not report.unused:
+        return ()
+    params = sum(row.params for row in report.layers if row.unused)
+    outputs = ", ".join(report.outputs)
+    return (
+        ("Unused", f"{len(report.unused)} layers reach no output ({outputs}): {params:,} params counted in the total, "
+         f"no MACs or memory (they do not run at inference): {', '.join(report.unused)}"),
+    )
+
+
 def lecture_view(report: Report) -> View:
     """The seed notes' AlexNet columns: Memory KB = KiB of the output, Params k = thousands,
     FLOP M = millions of multiply-adds (the lecture counts one multiply-add as one FLOP)."""
-    rows = [row for row in report.layers if not _folded(row)]
+    rows = [row for row in report.layers if not _folded(row) and not row.unused]
     attr = lambda key: lambda r: _axis(r.attrs.get(key))  # noqa: E731
     columns = (
         Column("Layer", lambda r: r.name, numeric=False),

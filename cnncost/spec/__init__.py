@@ -14,7 +14,7 @@ from cnncost.spec.bundled import resolve_source
 from cnncost.spec.expand import BLOCK_KEYS, GRAPH_INPUT, Expander, Ref, Scope
 from cnncost.spec.yamlload import LocDict, LocList, load_yaml, read_spec_text
 
-TOP_KEYS = ("name", "description", "source", "input", "layers", "blocks", "output", "reference", "budget")
+TOP_KEYS = ("name", "description", "source", "input", "layers", "blocks", "output", "outputs", "reference", "budget")
 REQUIRED_TOP = ("name", "input", "layers")
 _SHAPE = re.compile(r"^\s*\d+(\s*[x×,]\s*\d+)*\s*$")
 
@@ -56,13 +56,10 @@ def load_text(text: str, path: str = "<spec>", input_shape: tuple | None = None)
     top = Scope("", {}, None)
     top.input_ref = Ref(top, GRAPH_INPUT, doc.value_loc("input"))
     last = expander.expand_list(top, layers)
-    output = doc.get("output", last)
-    if not isinstance(output, str):
-        raise CnnCostError("`output` must be a layer name", doc.value_loc("output"))
     names = {GRAPH_INPUT, *(node.name for node in expander.nodes)}
     nodes = [make_node(spec_node, expander, names) for spec_node in expander.nodes]
-    output_name = expander.resolve(Ref(top, output, doc.value_loc("output") if "output" in doc else doc.value_loc("layers")), names)
-    graph = build_graph(shape, nodes, output_name, Location(path))
+    outputs = [expander.resolve(Ref(top, name, where), names) for name, where in output_refs(doc, last)]
+    graph = build_graph(shape, nodes, outputs, Location(path))
     for group in expander.groups:
         group.output = expander.resolve(expander.aliases[group.name], names)
     budget = doc.get("budget") or {}
@@ -77,6 +74,24 @@ def load_text(text: str, path: str = "<spec>", input_shape: tuple | None = None)
         budget_locs=dict(getattr(budget, "value_locs", {})),
         groups=tuple(expander.groups),
     )
+
+
+def output_refs(doc: LocDict, last: str) -> list[tuple[str, Location]]:
+    """`output: name`, or `outputs: [main, aux, ...]` (the main output first), or else the last layer written."""
+    if "output" in doc and "outputs" in doc:
+        raise CnnCostError("give `output` (one layer) or `outputs` (a list), not both", doc.key_loc("outputs"))
+    if "output" in doc:
+        if not isinstance(doc["output"], str):
+            raise CnnCostError("`output` must be a layer name", doc.value_loc("output"), "for several outputs use `outputs: [a, b]`")
+        return [(doc["output"], doc.value_loc("output"))]
+    if "outputs" not in doc:
+        return [(last, doc.value_loc("layers"))]
+    names = doc["outputs"]
+    if not isinstance(names, LocList) or not names or not all(isinstance(name, str) for name in names):
+        raise CnnCostError("`outputs` must be a non-empty list of layer names", doc.value_loc("outputs"))
+    if len(set(names)) < len(names):
+        raise CnnCostError("`outputs` names a layer twice", doc.value_loc("outputs"))
+    return [(name, names.item_loc(i)) for i, name in enumerate(names)]
 
 
 def make_node(spec_node, expander: Expander, names: set) -> Node:
