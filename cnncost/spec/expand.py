@@ -15,7 +15,7 @@ from cnncost.errors import CnnCostError, Location
 from cnncost.limits import MAX_BLOCK_DEPTH, MAX_NAME_CHARS, MAX_NODES, MAX_REPEAT
 from cnncost.ops import OPS
 from cnncost.ops.base import unknown_key_message
-from cnncost.spec.expr import ExprError, has_reference, substitute
+from cnncost.spec.expr import ExprError, has_reference, references, substitute
 from cnncost.spec.yamlload import LocDict, LocList, located
 
 LAYER_KEYS = ("name", "inputs", "repeat", "first", "when")
@@ -61,6 +61,7 @@ class Scope:
     stack: tuple = ()
     names: dict = field(default_factory=dict)  # local name -> full name
     counters: Counter = field(default_factory=Counter)
+    arg_locs: dict = field(default_factory=dict)  # argument name -> where its value was written
 
 
 class Expander:
@@ -83,7 +84,7 @@ class Expander:
         return last
 
     def expand_entry(self, scope: Scope, entry, loc: Location, default_input: Ref | None) -> str:
-        op, params = self.parse_entry(entry, loc)
+        op, params = self.parse_entry(scope, entry, loc)
         params = self.substitute_all(scope, params)
         layer = {key: params.pop(key) for key in LAYER_KEYS if key in params}
         local = self.local_name(scope, op, layer.get("name"), params, loc)
@@ -109,13 +110,14 @@ class Expander:
             self.instance(scope, full, op, params, inputs, loc)
         return local
 
-    def parse_entry(self, entry, loc: Location):
-        """A layer is `op` or `op: {key: value, ...}`; ops and block names are interchangeable."""
+    def parse_entry(self, scope: Scope, entry, loc: Location):
+        """A layer is `op` or `op: {key: value, ...}`; ops and block names are interchangeable, and a block
+        argument may choose one (`- $act`)."""
         if isinstance(entry, str):
-            return self.check_op(entry, loc), located(loc, {})
+            return self.check_op(scope, entry, loc), located(loc, {})
         if isinstance(entry, dict) and len(entry) == 1:
             (op, params), = entry.items()
-            op = self.check_op(op, entry.key_loc(op))
+            op = self.check_op(scope, op, entry.key_loc(op))
             if params is None:
                 params = located(loc, {})
             if not isinstance(params, dict):
@@ -131,12 +133,21 @@ class Expander:
             "a layer must be an op name (`- relu`) or one op with its settings (`- conv2d: {out: 64, kernel: 3}`)", loc
         )
 
-    def check_op(self, name, loc: Location) -> str:
+    def check_op(self, scope: Scope, name, loc: Location) -> str:
+        chosen = ""
+        if has_reference(name):
+            written = name
+            try:
+                name = substitute(written, scope.env)
+            except ExprError as exc:
+                raise CnnCostError(f"cannot choose an op with {written!r}: {exc}", loc) from None
+            chosen = f" (chosen by {written!r})"
+            loc = next((where for arg, where in scope.arg_locs.items() if arg in references(written)), loc)
         if isinstance(name, str) and (name in OPS or name in self.blocks):
             return name
         close = difflib.get_close_matches(str(name), [*OPS, *self.blocks], n=1, cutoff=0.6)
         hint = f"did you mean {close[0]!r}?" if close else "`cnncost ops` lists them; blocks are defined under `blocks:`"
-        raise CnnCostError(f"unknown op or block {name!r}", loc, hint)
+        raise CnnCostError(f"unknown op or block {name!r}{chosen}", loc, hint)
 
     def substitute_all(self, scope: Scope, params: LocDict) -> LocDict:
         for key in list(params):
@@ -234,8 +245,8 @@ class Expander:
         if len(inputs) > 1:
             raise CnnCostError(f"block {block_name!r} takes one input, got {len(inputs)}", loc)
         block = self.blocks[block_name]
-        env = bind_args(block_name, block, params, loc)
-        inner = Scope(full + ".", env, inputs[0] if inputs else None, (*scope.stack, block_name))
+        env, arg_locs = bind_args(block_name, block, params, loc)
+        inner = Scope(full + ".", env, inputs[0] if inputs else None, (*scope.stack, block_name), arg_locs=arg_locs)
         inner.names[BLOCK_INPUT] = full + "." + BLOCK_INPUT
         if inputs:
             self.alias(inner.names[BLOCK_INPUT], inputs[0])
@@ -299,14 +310,16 @@ class Expander:
         raise CnnCostError(f"unknown layer {name!r} {where}", ref.loc, hint)
 
 
-def bind_args(block_name: str, block: LocDict, given: LocDict, loc: Location) -> dict:
-    """Block arguments: given values first, then defaults (which may refer to earlier args); null = required."""
+def bind_args(block_name: str, block: LocDict, given: LocDict, loc: Location) -> tuple[dict, dict]:
+    """Block arguments: given values first, then defaults (which may refer to earlier args); null = required.
+    Returns the values and where each was written."""
     declared = block.get("args") or {}
     for name in given:
         if name not in declared:
             raise CnnCostError(unknown_key_message(name, declared, f"block {block_name!r}"), given.key_loc(name))
-    env = {}
+    env, locs = {}, {}
     for name, default in declared.items():
+        locs[name] = given.value_loc(name) if name in given else declared.value_loc(name)
         if name in given:
             env[name] = given[name]
         elif default is None:
@@ -319,7 +332,7 @@ def bind_args(block_name: str, block: LocDict, given: LocDict, loc: Location) ->
                 env[name] = substitute(value, {k: v for k, v in env.items() if not has_reference(v)})
             except ExprError as exc:
                 raise CnnCostError(f"default of {name!r}: {exc}", declared.value_loc(name)) from None
-    return env
+    return env, locs
 
 
 def _as_written(entry) -> tuple:

@@ -224,3 +224,11 @@ def _arith(op: str, left, right):
     if isinstance(left, int) and isinstance(right, int) and left % right == 0:
         return left // right
     return left / right
+
+
+def references(value: str) -> set[str]:
+    """The names a `$…` text refers to, so an error can point where those arguments were given."""
+    names = set()
+    for match in _INLINE.finditer(value):
+        names.update([match.group(2)] if match.group(2) else re.findall(r"[A-Za-z_][A-Za-z0-9_]*", match.group(1)))
+    return names
