@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from cnncost.errors import CnnCostError
 from cnncost.ops import OPS
 
-WEIGHTED_FAMILIES = ("conv", "linear")  # "depth" counts these layers, as papers count VGG-16's 16
-
 
 @dataclass(frozen=True)
 class Metric:
@@ -122,7 +120,7 @@ def _top1(report):
 
 
 _EXTRA = {
-    "weighted_layers": lambda report: sum(1 for row in report.layers if OPS[row.op].family in WEIGHTED_FAMILIES),
+    "weighted_layers": lambda report: sum(1 for row in report.layers if OPS[row.op].counts_as_layer),
     "receptive_field": lambda report: tuple(axis.size for axis in report.output_row.receptive_field) if report.layers else (),
     "top1": _top1,
 }

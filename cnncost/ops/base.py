@@ -49,6 +49,8 @@ class Op:
     flops_per_element = 0  # elementwise FLOPs per output element (the documented convention)
     flops_doc = "0"
     elementwise = True  # shape-preserving; the lecture view folds these rows into the layer before
+    counts_as_layer = False  # a weighted layer that papers count in a network's depth (VGG-16's 16)
+    absorbs_batchnorm = False  # a batchnorm reading only this layer folds into its weights at inference
 
     def normalize(self, raw: dict) -> dict:
         """Check keys and types, fill defaults; raise OpError(key=...) for the offending key."""
@@ -104,6 +106,10 @@ class Op:
 
     def warnings(self, attrs: dict, in_shapes: list[tuple]) -> list[str]:
         return []
+
+    def filters(self, attrs: dict) -> int | None:
+        """How many filters the layer slides over its input (the lecture's "Filters" column), if any."""
+        return None
 
     def group(self, attrs: dict, in_shapes: list[tuple]) -> str:
         """The kind of layer for `--group-by op`."""
