@@ -27,7 +27,7 @@ class Key:
     """One hyperparameter: its type, default and a line for the docs."""
 
     name: str
-    kind: str  # int | count | ints | padding | bool | float | fraction | choice | int_list | axis
+    type: str  # int | count | ints | padding | bool | float | fraction | choice | int_list | axis
     default: Any = REQUIRED
     doc: str = ""
     choices: tuple = ()
@@ -127,7 +127,7 @@ def fmt_shape(shape) -> str:
 
 
 def coerce(key: Key, value, spatial: int | None):
-    kind = key.kind
+    kind = key.type
     if kind in ("int", "count", "axis"):
         return _int(key, value, minimum={"int": 1, "count": 0, "axis": None}[kind])
     if kind == "ints":
