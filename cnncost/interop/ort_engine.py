@@ -4,9 +4,6 @@ from __future__ import annotations
 from cnncost.errors import CnnCostError
 from cnncost.graph import INPUT
 
-TOLERANCE = 1e-4  # max |onnxruntime − numpy| relative to max |numpy| of that layer's output
-
-
 def layer_outputs(spec, batch: int, seed: int) -> dict:
     """Every used layer's output as onnxruntime computes it, by layer name."""
     try:
@@ -23,12 +20,3 @@ def layer_outputs(spec, batch: int, seed: int) -> dict:
     names = [output.name for output in session.get_outputs()]
     values = session.run(names, {INPUT: input_array(seed, batch, spec.graph.input_shape)})
     return dict(zip(names, values))
-
-
-def relative_error(ours, theirs) -> float:
-    import numpy as np
-
-    if ours.shape != theirs.shape:
-        return float("inf")
-    scale = float(np.abs(ours).max()) if ours.size else 0.0
-    return float(np.abs(ours - theirs).max()) / (scale or 1.0) if ours.size else 0.0
