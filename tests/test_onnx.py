@@ -101,3 +101,97 @@ def test_without_the_extra_the_commands_say_which_to_install(tmp_path):
     assert result.returncode == 2
     assert "pip install 'cnncost[onnx]'" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "a.onnx").exists()
+
+
+# -- import ------------------------------------------------------------------------------------------------------
+
+from cnncost.interop.onnx_import import import_onnx  # noqa: E402
+from cnncost.spec import load_text  # noqa: E402
+
+# ONNX has no adaptive pooling or chunk operator: those layers come back as the fixed pooling or split that
+# computes the same thing (adaptive pooling only where its bins divide evenly), with the same shapes, params and MACs.
+SAME_IN_ONNX = {"chunk": "split", **{f"adaptive_{k}pool{n}d": f"{k}pool{n}d" for k in ("avg", "max") for n in (1, 2, 3)}}
+
+
+def exported(tmp_path, spec):
+    path = tmp_path / f"{spec.name}.onnx"
+    path.write_bytes(export_model(spec).SerializeToString())
+    return path
+
+
+@pytest.mark.parametrize("name", bundled_names())
+def test_export_then_import_gives_the_same_layers(name, tmp_path):
+    spec = load(name)
+    back = load_text(import_onnx(str(exported(tmp_path, spec))))
+    ours, theirs = analyze_spec(spec).layers, analyze_spec(back).layers
+    assert [(SAME_IN_ONNX.get(r.op, r.op), r.output_shape, r.params, r.macs, r.unused) for r in ours] == \
+        [(SAME_IN_ONNX.get(r.op, r.op), r.output_shape, r.params, r.macs, r.unused) for r in theirs]
+
+
+def test_an_imported_spec_is_readable(tmp_path):
+    text = import_onnx(str(exported(tmp_path, load("resnet18"))))
+    assert text.startswith("# Imported by cnncost from ")
+    lines = [line for line in text.splitlines() if line.startswith("  - ")]
+    assert lines[0] == "  - conv2d: {name: conv1, out: 64, kernel: 7, stride: 2, padding: 3, bias: false}"
+    assert "  - batchnorm: {name: bn1, eps: 1.0e-05}" in lines
+    # `inputs:` only where the graph branches: each residual add, and each downsample conv reading the block input
+    assert sum("inputs:" in line for line in lines) == 8 + 3
+
+
+def test_non_dividing_adaptive_pooling_survives_the_round_trip(tmp_path):
+    spec = load_text("name: a\ninput: 3x13x11\nlayers:\n  - conv2d: {out: 4, kernel: 3}\n"
+                     "  - adaptive_maxpool2d: {output: [4, 3]}\n  - adaptive_avgpool2d: {output: [3, 2]}\n")
+    back = load_text(import_onnx(str(exported(tmp_path, spec))))
+    assert [(r.op, r.output_shape) for r in analyze_spec(back).layers][1:] == [("adaptive_maxpool2d", (4, 4, 3)), ("adaptive_avgpool2d", (4, 3, 2))]
+
+
+def _model(nodes, inputs, outputs, initializers=()):
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(nodes, "hand_made", inputs, outputs, list(initializers))
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+
+
+def test_unsupported_operators_are_listed_with_names_and_counts(tmp_path, cli):
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3, 8, 8])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3, 8, 8])
+    nodes = [helper.make_node("Cos", ["x"], ["a"], name="c1"), helper.make_node("Cos", ["a"], ["b"], name="c2"),
+             helper.make_node("Sin", ["b"], ["y"], name="s1")]
+    path = tmp_path / "trig.onnx"
+    path.write_bytes(_model(nodes, [x], [y]).SerializeToString())
+    result = cli("import", path, "-o", tmp_path / "trig.yaml")
+    assert result.returncode == 2
+    assert "unsupported ONNX operators: Cos ×2 (c1, c2); Sin ×1 (s1)" in result.stderr
+    assert not (tmp_path / "trig.yaml").exists()
+
+
+def test_folded_shape_computations_and_gemm_become_flatten_and_linear(tmp_path):
+    """torch's `x.view(x.size(0), -1)` then nn.Linear: Shape → Gather → Unsqueeze → Concat → Reshape → Gemm(transB)."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 2, 3, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 5])
+    weights = [numpy_helper.from_array(np.ones((5, 18), np.float32), "w"), numpy_helper.from_array(np.zeros(5, np.float32), "b"),
+               numpy_helper.from_array(np.array(0, np.int64), "zero"), numpy_helper.from_array(np.array([-1], np.int64), "minus1"),
+               numpy_helper.from_array(np.array([0], np.int64), "axes")]
+    nodes = [helper.make_node("Shape", ["x"], ["s"]), helper.make_node("Gather", ["s", "zero"], ["n"], axis=0),
+             helper.make_node("Unsqueeze", ["n", "axes"], ["n1"]), helper.make_node("Concat", ["n1", "minus1"], ["shape"], axis=0),
+             helper.make_node("Reshape", ["x", "shape"], ["flat"], name="/Reshape"),
+             helper.make_node("Gemm", ["flat", "w", "b"], ["y"], name="/fc/Gemm", transB=1)]
+    path = tmp_path / "head.onnx"
+    path.write_bytes(_model(nodes, [x], [y], weights).SerializeToString())
+    report = analyze_spec(load_text(import_onnx(str(path))))
+    assert [(r.name, r.op, r.output_shape, r.params) for r in report.layers] == [("Reshape", "flatten", (18,), 0), ("fc", "linear", (5,), 18 * 5 + 5)]
+
+
+def test_every_command_reads_an_onnx_file(cli, tmp_path):
+    path = exported(tmp_path, load("lenet5"))
+    summary = cli("summary", path, "--format", "json")
+    assert summary.returncode == 0, summary.stderr
+    assert '"params": 1256080' in summary.stdout.replace(" ", "") or '"params":1256080' in summary.stdout
+    assert cli("verify", path).returncode == 0
+    assert cli("check", path, "--max-params", "2M").returncode == 0
+    assert cli("compare", "lenet5", path).returncode == 0

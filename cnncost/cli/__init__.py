@@ -24,6 +24,7 @@ COMMANDS = (
     comparing.compare,
     comparing.diff,
     interop.export,
+    interop.import_model,
 )
 
 

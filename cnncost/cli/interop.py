@@ -1,4 +1,4 @@
-"""`export`: a spec as an ONNX file (extra 'onnx')."""
+"""`export` and `import`: the bridges between specs and ONNX files or PyTorch modules."""
 from __future__ import annotations
 
 import click
@@ -21,3 +21,26 @@ def export(spec, output, input_shape, seed, force):
     require_onnx()
     check_output(output, force=force)
     export_file(load(spec, input_shape), output, seed)
+
+
+@click.command(name="import")
+@click.argument("source")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="The spec file to write (atomically).")
+@click.option("--input", "input_text", metavar="CxHxW", help="Input shape per sample; required for a PyTorch factory.")
+@click.option("--arg", "args", multiple=True, metavar="KEY=VALUE", help="Keyword argument for a PyTorch factory (repeatable).")
+@force_option
+def import_model(source, output, input_text, args, force):
+    """Write SOURCE as a cnncost spec: an ONNX file (extra 'onnx') or a PyTorch factory `package.module:function`
+    traced with torch.fx (extra 'torch'). Params and MACs of the spec equal the model's."""
+    from cnncost.output import write_atomic
+
+    check_output(output, force=force)
+    if source.endswith(".onnx"):
+        from cnncost.interop.onnx_import import import_onnx
+
+        text = import_onnx(source)
+    else:
+        from cnncost.interop.torch_import import import_torch
+
+        text = import_torch(source, input_text, args)
+    write_atomic(output, text)

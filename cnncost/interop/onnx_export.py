@@ -22,7 +22,10 @@ def require_onnx():
 
 
 def export_model(spec, seed: int = 0, every_layer: bool = False):
-    """The spec as an onnx.ModelProto; with every_layer, each layer's output is also a graph output."""
+    """The spec as an onnx.ModelProto; with every_layer, each layer's output is also a graph output.
+
+    Unused layers (reaching no output) are written too, as nodes whose results nothing reads: their weights are
+    part of the model, and importing the file marks them unused again."""
     onnx = require_onnx()
     from onnx import TensorProto, helper
 
@@ -34,8 +37,6 @@ def export_model(spec, seed: int = 0, every_layer: bool = False):
     unused = set(graph.unused())
     builder = _Builder(seed)
     for node in graph.nodes:
-        if node.name in unused:
-            continue
         shapes = [(1, *(graph.input_shape if name == INPUT else rows[name].output_shape)) for name in node.inputs]
         try:
             EXPORTERS[node.op](builder, node, list(node.inputs), shapes, (1, *rows[node.name].output_shape))
@@ -168,12 +169,13 @@ def _adaptive(reduce_op, pool_op):
     return export
 
 
-def _global(pool_op):
+def _global(pool_op, reduce_op):
+    """keepdims: the global pooling operator; otherwise one reduction over the spatial axes that drops them."""
     def export(b, node, x, shapes, out):
         if node.attrs["keepdims"]:
             b.add(pool_op, x, node.name)
         else:
-            b.add("Flatten", [b.add(pool_op, x, f"{node.name}/pool")], node.name, axis=1)
+            b.add(reduce_op, [x[0], b.ints(f"{node.name}/axes", range(2, len(shapes[0])))], node.name, keepdims=0)
     return export
 
 
@@ -329,8 +331,8 @@ EXPORTERS = {
     **{f"avgpool{n}d": _pool("AveragePool") for n in (1, 2, 3)},
     **{f"adaptive_avgpool{n}d": _adaptive("ReduceMean", "AveragePool") for n in (1, 2, 3)},
     **{f"adaptive_maxpool{n}d": _adaptive("ReduceMax", "MaxPool") for n in (1, 2, 3)},
-    "global_avgpool": _global("GlobalAveragePool"),
-    "global_maxpool": _global("GlobalMaxPool"),
+    "global_avgpool": _global("GlobalAveragePool", "ReduceMean"),
+    "global_maxpool": _global("GlobalMaxPool", "ReduceMax"),
     "batchnorm": _batchnorm,
     "instancenorm": _instancenorm,
     "groupnorm": _groupnorm,
@@ -351,7 +353,7 @@ EXPORTERS = {
     "concat": _concat,
     "flatten": _flatten,
     "identity": _simple("Identity"),
-    "dropout": _simple("Identity"),
+    "dropout": lambda b, node, x, shapes, out: b.add("Dropout", [x[0], b.floats(f"{node.name}/ratio", node.attrs["p"])], node.name),
     "channel_shuffle": _channel_shuffle,
     "chunk": _channel_slice(_chunk_range),
     "split": _channel_slice(_split_range),

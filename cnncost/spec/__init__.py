@@ -37,6 +37,10 @@ class Spec:
 def load(source: str, input_shape: tuple | None = None) -> Spec:
     """Load a spec file or a bundled name (`alexnet`); `input_shape` overrides the spec's input."""
     path = resolve_source(source)
+    if path.endswith(".onnx"):  # a model from any framework, described as a spec on the fly (extra 'onnx')
+        from cnncost.interop.onnx_import import import_onnx
+
+        return load_text(import_onnx(path), path, input_shape)
     text = read_spec_text(path)
     return load_text(text, path, input_shape)
 
