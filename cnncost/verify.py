@@ -9,17 +9,15 @@ the analytic model, measured on the real arrays' nbytes).
 """
 from __future__ import annotations
 
-import time
-import zlib
 from dataclasses import dataclass, field, replace
-from math import prod
 
 from cnncost.analysis import analyze_spec
 from cnncost.blasenv import let_blas_threads_sleep
 from cnncost.errors import CnnCostError
 from cnncost.gcpause import gc_paused
 from cnncost.fold import fold_batchnorm, foldable_pairs
-from cnncost.graph import INPUT
+from cnncost.forward import ForwardRun
+from cnncost.numpy_memory import memory_estimate
 
 FOLD_TOLERANCE = 1e-4  # float32: max |folded − unfolded| relative to max |unfolded|
 
@@ -120,41 +118,6 @@ def available_memory() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def memory_estimate(graph, report) -> int:
-    """Bytes the forward pass needs at most: the largest layer's weights (generated per layer, then
-    dropped), the peak of live activations, and the largest workspace of one layer; all float32."""
-    rows = {row.name: row for row in report.layers}
-    shapes = {INPUT: (report.batch, *graph.input_shape)}
-    workspace = 0
-    for node in graph.nodes:
-        workspace = max(workspace, workspace_bytes(node, shapes[node.inputs[0]]))
-        shapes[node.name] = (report.batch, *rows[node.name].output_shape)
-    weights = max(((row.params + row.buffers) * 4 for row in report.layers), default=0)
-    return weights + report.totals.peak_activation_bytes + workspace
-
-
-def workspace_bytes(node, input_shape: tuple) -> int:
-    """Temporary bytes one layer allocates besides its input and output. A convolution: its im2col chunk.
-    Max or average pooling with padding (or ceil_mode) first copies its input into a padded array; along
-    each axis that is at most the input, the pad before and max(pad, effective kernel) after, and the
-    partial result pooled from it is no larger. LRN pads its squares with size − 1 zero channels. A huge
-    pad or window on a tiny input is refused here, not by the OS."""
-    from cnncost.kernels import im2col_bytes
-
-    attrs = node.attrs
-    if node.op.startswith("conv"):
-        return im2col_bytes(node.op, attrs, input_shape)
-    if node.op == "lrn":
-        n, c, *spatial = input_shape
-        return n * (c + attrs["size"] - 1) * prod(spatial) * 4
-    if "pool" in node.op and "kernel" in attrs and (any(attrs["padding"]) or attrs["ceil_mode"]):
-        n, c, *spatial = input_shape
-        dilation = attrs.get("dilation") or (1,) * len(spatial)
-        axes = zip(spatial, attrs["kernel"], dilation, attrs["padding"])
-        return 2 * n * c * prod(size + p + max(p, d * (k - 1) + 1) for size, k, d, p in axes) * 4
-    return 0
-
-
 def check_indexable(graph, estimate: int) -> None:
     """numpy addresses elements by 64-bit byte offsets, about a setting times the bytes of an array. Where that
     overflows, the setting is one the analysis accepts but that changes nothing (a stride past the end of a
@@ -192,7 +155,7 @@ def verify_spec(spec, batch: int = 1, seed: int = 0, fold_bn: bool = False, max_
 
     reuse_freed_memory()  # each layer's fresh output reuses freed pages instead of faulting in new ones
     run = ForwardRun(spec.graph, batch, seed, progress)
-    checks, output = run.execute(report)
+    checks, output = check_layers(run, report)
     fold_error, folded = None, 0
     if fold_bn:
         fold_error, folded = _check_folding(spec, batch, seed, output, progress)
@@ -225,136 +188,24 @@ def _check_folding(spec, batch, seed, unfolded_output, progress):
     folded_graph = fold_batchnorm(spec.graph)
     folded_spec = replace(spec, graph=folded_graph)
     run = ForwardRun(folded_graph, batch, seed, progress, folds={conv: bn for bn, conv in pairs.items()}, original=spec.graph)
-    _, output = run.execute(analyze_spec(folded_spec, batch=batch))
+    _, output = check_layers(run, analyze_spec(folded_spec, batch=batch))
     scale = float(np.abs(unfolded_output).max()) or 1.0
     return float(np.abs(output - unfolded_output).max()) / scale, len(pairs)
 
 
-@dataclass(frozen=True)
-class FinishedLayer:
-    """One layer just run by ForwardRun.layers: its output array, the weights it drew, the MACs its matmuls
-    executed and the seconds its kernel took."""
-
-    node: object
-    output: object
-    params: dict
-    macs: int
-    seconds: float
-
-
-class ForwardRun:
-    """One forward pass over a graph, freeing each array after its last reader, counting live bytes."""
-
-    def __init__(self, graph, batch, seed, progress=None, folds=None, original=None):
-        self.graph, self.batch, self.seed, self.progress = graph, batch, seed, progress
-        self.folds = folds or {}  # conv name -> batchnorm name folded into it
-        self.original = {node.name: node for node in (original or graph).nodes}
-        self.nodes = {node.name: node for node in graph.nodes}
-        self.peak, self.peak_layer, self.seconds, self.output = 0, INPUT, 0.0, None
-
-    def rng(self, name: str):
-        import numpy as np
-
-        return np.random.default_rng([self.seed, zlib.crc32(name.encode())])
-
-    def input_array(self):
-        import numpy as np
-
-        rng = np.random.default_rng([self.seed, 0])
-        return rng.standard_normal((self.batch, *self.graph.input_shape), dtype=np.float32)
-
-    def weights(self, node, input_shapes):
-        from cnncost.kernels import init_weights
-
-        if node.name not in self.folds:
-            return init_weights(node.op, node.attrs, input_shapes, self.rng(node.name))
-        conv = self.original[node.name]
-        params, buffers = init_weights(conv.op, conv.attrs, input_shapes, self.rng(conv.name))
-        bn = self.original[self.folds[node.name]]
-        out_shape = (self.batch, params["weight"].shape[0])
-        bn_params, bn_buffers = init_weights(bn.op, bn.attrs, [out_shape], self.rng(bn.name))
-        return fold_conv_weights(params, bn_params, bn_buffers, bn.attrs["eps"]), buffers
-
-    def execute(self, report):
-        rows = {row.name: row for row in report.layers}
-        checks = []
-        for layer in [*self.layers(), *self.unused_layers(rows)]:
-            row = rows[layer.node.name]
-            checks.append(
-                LayerCheck(
-                    layer.node.name, layer.node.op, row.output_shape, tuple(layer.output.shape[1:]),
-                    row.params, sum(int(a.size) for a in layer.params.values()),
-                    row.macs, layer.macs,
-                )
+def check_layers(run: ForwardRun, report) -> tuple[list, object]:
+    """Run the forward pass (and each unused layer alone); compare every layer with its report row."""
+    rows = {row.name: row for row in report.layers}
+    checks = []
+    for layer in [*run.layers(), *run.unused_layers(rows)]:
+        row = rows[layer.node.name]
+        checks.append(
+            LayerCheck(
+                layer.node.name, layer.node.op, row.output_shape, tuple(layer.output.shape[1:]),
+                row.params, sum(int(a.size) for a in layer.params.values()),
+                row.macs, layer.macs,
             )
-        order = {name: index for index, name in enumerate(rows)}
-        checks.sort(key=lambda check: order[check.name])
-        return checks, self.output
-
-    def unused_layers(self, rows):
-        """Layers that reach no output do not run in the forward pass (nor in PyTorch's eval mode); each is run
-        alone on random inputs of its predicted input shapes, so its shape, params and MACs are still checked."""
-        from cnncost.kernels import MacCounter, forward
-
-        for name in self.graph.unused():
-            node = self.nodes[name]
-            rng = self.rng(name)
-            shapes = [(self.batch, *(self.graph.input_shape if i == INPUT else rows[i].output_shape)) for i in node.inputs]
-            inputs = [rng.standard_normal(shape, dtype="float32") for shape in shapes]
-            params, buffers = self.weights(node, shapes)
-            counter = MacCounter()
-            out = forward(node.op, node.attrs, inputs, params, buffers, counter)
-            yield FinishedLayer(node, out, params, counter.macs, 0.0)
-
-    def layers(self):
-        """Run the graph, yielding each layer as it finishes; afterwards `output` holds the model output.
-
-        Arrays nobody will read again are freed after the yield, and live bytes are counted for the peak.
-        """
-        from cnncost.kernels import MacCounter, forward
-
-        readers = {name: len(set(users)) for name, users in self.graph.consumers(used_only=True).items()}
-        unused = set(self.graph.unused())
-        live = {INPUT: self.input_array()}
-        current = self.peak = live[INPUT].nbytes
-        for node in self.graph.nodes:
-            if node.name in unused:
-                continue
-            inputs = [live[name] for name in node.inputs]
-            params, buffers = self.weights(node, [a.shape for a in inputs])
-            counter = MacCounter()
-            start = time.perf_counter()
-            out = forward(node.op, node.attrs, inputs, params, buffers, counter)
-            seconds = time.perf_counter() - start
-            self.seconds += seconds
-            del inputs
-            live[node.name] = out
-            current += out.nbytes
-            if current > self.peak:
-                self.peak, self.peak_layer = current, node.name
-            yield FinishedLayer(node, out, params, counter.macs, seconds)
-            for name in set(node.inputs):
-                readers[name] -= 1
-                current -= self.release(live, name, readers)
-            current -= self.release(live, node.name, readers)
-            if self.progress:
-                self.progress()
-        self.output = live[self.graph.output]
-
-    def release(self, live: dict, name: str, readers: dict) -> int:
-        """Free an array nobody will read again (the model's outputs stay); return the bytes freed."""
-        if readers[name] == 0 and name not in self.graph.outputs and name in live:
-            return live.pop(name).nbytes
-        return 0
-
-
-def fold_conv_weights(conv: dict, bn: dict, bn_buffers: dict, eps: float) -> dict:
-    """w' = w·γ/√(σ²+ε) per output channel; b' = (b − μ)·γ/√(σ²+ε) + β."""
-    import numpy as np
-
-    scale = bn_buffers["running_var"] + np.float32(eps)
-    scale = (bn.get("weight", np.ones_like(scale)) / np.sqrt(scale)).astype(np.float32)
-    weight = conv["weight"] * scale.reshape(-1, *[1] * (conv["weight"].ndim - 1))
-    bias = conv.get("bias", np.zeros_like(scale))
-    bias = (bias - bn_buffers["running_mean"]) * scale + bn.get("bias", np.zeros_like(scale))
-    return {"weight": weight.astype(np.float32), "bias": bias.astype(np.float32)}
+        )
+    order = {name: index for index, name in enumerate(rows)}
+    checks.sort(key=lambda check: order[check.name])
+    return checks, run.output

@@ -1,6 +1,9 @@
 """Max and average pooling (windowed, adaptive, global) with PyTorch's semantics, on any number of spatial axes."""
 from __future__ import annotations
 
+from dataclasses import replace
+from math import prod
+
 import numpy as np
 
 from .base import on_first
@@ -49,6 +52,19 @@ def _pool(x: np.ndarray, attrs: dict, pad_value: float, dilation, combine: np.uf
             dest /= divisor
 
     return fill(pool_part, np.empty(x.shape[:2] + tuple(out), dtype=np.float32), x)
+
+
+def _pool_workspace(attrs: dict, input_shape: tuple[int, ...]) -> int:
+    """With padding (or ceil_mode) _pool first copies its input into a padded array: along each axis at most
+    the input, the pad before and max(pad, effective kernel) after; the partial result pooled from it is no
+    larger. Without padding the taps are views and only the partial results are allocated, each smaller than
+    the input."""
+    n, c, *spatial = input_shape
+    dilation = attrs.get("dilation") or (1,) * len(spatial)
+    if not (any(attrs["padding"]) or attrs["ceil_mode"]):
+        return n * c * prod(spatial) * 4 if len(spatial) > 1 else 0
+    axes = zip(spatial, attrs["kernel"], dilation, attrs["padding"])
+    return 2 * n * c * prod(size + p + max(p, d * (k - 1) + 1) for size, k, d, p in axes) * 4
 
 
 def _maxpool(x: np.ndarray, attrs: dict) -> np.ndarray:
@@ -115,8 +131,8 @@ def _global(reduce: str):
 
 
 KERNELS = {
-    **{f"maxpool{d}d": on_first(_maxpool) for d in (1, 2, 3)},
-    **{f"avgpool{d}d": on_first(_avgpool) for d in (1, 2, 3)},
+    **{f"maxpool{d}d": replace(on_first(_maxpool), workspace=_pool_workspace) for d in (1, 2, 3)},
+    **{f"avgpool{d}d": replace(on_first(_avgpool), workspace=_pool_workspace) for d in (1, 2, 3)},
     **{f"adaptive_maxpool{d}d": on_first(_adaptive("max")) for d in (1, 2, 3)},
     **{f"adaptive_avgpool{d}d": on_first(_adaptive("mean")) for d in (1, 2, 3)},
     "global_maxpool": on_first(_global("max")),

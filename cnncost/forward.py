@@ -1,0 +1,113 @@
+"""verify's forward pass: run the kernels over a graph in execution order, freeing each array after its last reader.
+
+The numpy side of the cross-check; it reads the parsed graph and the kernels, never the op rules.
+"""
+from __future__ import annotations
+
+import time
+import zlib
+from dataclasses import dataclass
+
+from cnncost.graph import INPUT
+
+
+@dataclass(frozen=True)
+class FinishedLayer:
+    """One layer just run by ForwardRun.layers: its output array, the weights it drew, the MACs its matmuls
+    executed and the seconds its kernel took."""
+
+    node: object
+    output: object
+    params: dict
+    macs: int
+    seconds: float
+
+
+class ForwardRun:
+    """One forward pass over a graph, freeing each array after its last reader, counting live bytes."""
+
+    def __init__(self, graph, batch, seed, progress=None, folds=None, original=None):
+        self.graph, self.batch, self.seed, self.progress = graph, batch, seed, progress
+        self.folds = folds or {}  # conv name -> batchnorm name folded into it
+        self.original = {node.name: node for node in (original or graph).nodes}
+        self.nodes = {node.name: node for node in graph.nodes}
+        self.peak, self.peak_layer, self.seconds, self.output = 0, INPUT, 0.0, None
+
+    def rng(self, name: str):
+        import numpy as np
+
+        return np.random.default_rng([self.seed, zlib.crc32(name.encode())])
+
+    def input_array(self):
+        import numpy as np
+
+        rng = np.random.default_rng([self.seed, 0])
+        return rng.standard_normal((self.batch, *self.graph.input_shape), dtype=np.float32)
+
+    def weights(self, node, input_shapes):
+        from cnncost.kernels import fold_weights, init_weights
+
+        if node.name not in self.folds:
+            return init_weights(node.op, node.attrs, input_shapes, self.rng(node.name))
+        conv = self.original[node.name]
+        params, buffers = init_weights(conv.op, conv.attrs, input_shapes, self.rng(conv.name))
+        bn = self.original[self.folds[node.name]]
+        out_shape = (self.batch, conv.attrs["out"])
+        bn_params, bn_buffers = init_weights(bn.op, bn.attrs, [out_shape], self.rng(bn.name))
+        return fold_weights(conv.op, params, bn_params, bn_buffers, bn.attrs["eps"]), buffers
+
+    def unused_layers(self, rows):
+        """Layers that reach no output do not run in the forward pass (nor in PyTorch's eval mode); each is run
+        alone on random inputs of its predicted input shapes, so its shape, params and MACs are still checked."""
+        from cnncost.kernels import MacCounter, forward
+
+        for name in self.graph.unused():
+            node = self.nodes[name]
+            rng = self.rng(name)
+            shapes = [(self.batch, *(self.graph.input_shape if i == INPUT else rows[i].output_shape)) for i in node.inputs]
+            inputs = [rng.standard_normal(shape, dtype="float32") for shape in shapes]
+            params, buffers = self.weights(node, shapes)
+            counter = MacCounter()
+            out = forward(node.op, node.attrs, inputs, params, buffers, counter)
+            yield FinishedLayer(node, out, params, counter.macs, 0.0)
+
+    def layers(self):
+        """Run the graph, yielding each layer as it finishes; afterwards `output` holds the model output.
+
+        Arrays nobody will read again are freed after the yield, and live bytes are counted for the peak.
+        """
+        from cnncost.kernels import MacCounter, forward
+
+        readers = {name: len(set(users)) for name, users in self.graph.consumers(used_only=True).items()}
+        unused = set(self.graph.unused())
+        live = {INPUT: self.input_array()}
+        current = self.peak = live[INPUT].nbytes
+        for node in self.graph.nodes:
+            if node.name in unused:
+                continue
+            inputs = [live[name] for name in node.inputs]
+            params, buffers = self.weights(node, [a.shape for a in inputs])
+            counter = MacCounter()
+            start = time.perf_counter()
+            out = forward(node.op, node.attrs, inputs, params, buffers, counter)
+            seconds = time.perf_counter() - start
+            self.seconds += seconds
+            del inputs
+            live[node.name] = out
+            current += out.nbytes
+            if current > self.peak:
+                self.peak, self.peak_layer = current, node.name
+            yield FinishedLayer(node, out, params, counter.macs, seconds)
+            for name in set(node.inputs):
+                readers[name] -= 1
+                current -= self.release(live, name, readers)
+            current -= self.release(live, node.name, readers)
+            if self.progress:
+                self.progress()
+        self.output = live[self.graph.output]
+
+    def release(self, live: dict, name: str, readers: dict) -> int:
+        """Free an array nobody will read again (the model's outputs stay); return the bytes freed."""
+        if readers[name] == 0 and name not in self.graph.outputs and name in live:
+            return live.pop(name).nbytes
+        return 0
