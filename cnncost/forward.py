@@ -1,14 +1,14 @@
 """verify's forward pass: run the kernels over a graph in execution order, freeing each array after its last reader.
 
-The numpy side of the cross-check; it reads the parsed graph and the kernels, never the op rules.
+The numpy side of the cross-check; it reads the parsed graph, the seeded weights and the kernels, never the op rules.
 """
 from __future__ import annotations
 
 import time
-import zlib
 from dataclasses import dataclass
 
 from cnncost.graph import INPUT
+from cnncost.seeded import input_array, layer_rng, layer_weights
 
 
 @dataclass(frozen=True)
@@ -34,26 +34,21 @@ class ForwardRun:
         self.peak, self.peak_layer, self.seconds, self.output = 0, INPUT, 0.0, None
 
     def rng(self, name: str):
-        import numpy as np
-
-        return np.random.default_rng([self.seed, zlib.crc32(name.encode())])
+        return layer_rng(self.seed, name)
 
     def input_array(self):
-        import numpy as np
-
-        rng = np.random.default_rng([self.seed, 0])
-        return rng.standard_normal((self.batch, *self.graph.input_shape), dtype=np.float32)
+        return input_array(self.seed, self.batch, self.graph.input_shape)
 
     def weights(self, node, input_shapes):
-        from cnncost.kernels import fold_weights, init_weights
+        from cnncost.kernels import fold_weights
 
         if node.name not in self.folds:
-            return init_weights(node.op, node.attrs, input_shapes, self.rng(node.name))
+            return layer_weights(node, input_shapes, self.seed)
         conv = self.original[node.name]
-        params, buffers = init_weights(conv.op, conv.attrs, input_shapes, self.rng(conv.name))
+        params, buffers = layer_weights(conv, input_shapes, self.seed)
         bn = self.original[self.folds[node.name]]
         out_shape = (self.batch, conv.attrs["out"])
-        bn_params, bn_buffers = init_weights(bn.op, bn.attrs, [out_shape], self.rng(bn.name))
+        bn_params, bn_buffers = layer_weights(bn, [out_shape], self.seed)
         return fold_weights(conv.op, params, bn_params, bn_buffers, bn.attrs["eps"]), buffers
 
     def unused_layers(self, rows):

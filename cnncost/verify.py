@@ -19,7 +19,19 @@ from cnncost.fold import fold_batchnorm, foldable_pairs
 from cnncost.forward import ForwardRun
 from cnncost.numpy_memory import memory_estimate
 
+
+def relative_error(ours, theirs) -> float:
+    """max |theirs − ours| / max |ours|; infinite when the shapes differ."""
+    import numpy as np
+
+    if ours.shape != theirs.shape:
+        return float("inf")
+    if not ours.size:
+        return 0.0
+    return float(np.abs(ours - theirs).max()) / (float(np.abs(ours).max()) or 1.0)
+
 FOLD_TOLERANCE = 1e-4  # float32: max |folded − unfolded| relative to max |unfolded|
+ENGINE_TOLERANCE = 1e-4  # float32: max |onnxruntime − numpy| relative to max |numpy|, per layer
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,11 @@ class LayerCheck:
     actual_params: int
     predicted_macs: int
     actual_macs: int
+    engine_error: float | None = None  # with a second engine: max |theirs − numpy| / max |numpy| of this output
+
+    @property
+    def engine_ok(self) -> bool:
+        return self.engine_error is None or self.engine_error <= ENGINE_TOLERANCE
 
     @property
     def shape_ok(self) -> bool:
@@ -47,7 +64,7 @@ class LayerCheck:
 
     @property
     def ok(self) -> bool:
-        return self.shape_ok and self.params_ok and self.macs_ok
+        return self.shape_ok and self.params_ok and self.macs_ok and self.engine_ok
 
 
 @dataclass(frozen=True)
@@ -68,6 +85,7 @@ class VerifyResult:
     fold_error: float | None = None  # max relative difference folded vs unfolded, with --fold-bn
     folded_layers: int = 0
     notes: tuple = field(default=())
+    engine: str = "numpy"  # with "onnxruntime", each layer's output is also compared with onnxruntime's
 
     @property
     def peak_ok(self) -> bool:
@@ -91,6 +109,8 @@ class VerifyResult:
                 out.append(f"{c.name}: params predicted {c.predicted_params:,}, allocated {c.actual_params:,}")
             if not c.macs_ok:
                 out.append(f"{c.name}: MACs predicted {c.predicted_macs:,}, executed {c.actual_macs:,}")
+            if not c.engine_ok:
+                out.append(f"{c.name}: onnxruntime differs from numpy by {c.engine_error:.2e} (tolerance {ENGINE_TOLERANCE:.0e})")
         if not self.peak_ok:
             out.append(f"peak activation predicted {self.predicted_peak:,} B, measured {self.measured_peak:,} B")
         if not self.output_finite:
@@ -135,7 +155,8 @@ def check_indexable(graph, estimate: int) -> None:
 
 
 @gc_paused
-def verify_spec(spec, batch: int = 1, seed: int = 0, fold_bn: bool = False, max_memory: int | None = None, progress=None) -> VerifyResult:
+def verify_spec(spec, batch: int = 1, seed: int = 0, fold_bn: bool = False, max_memory: int | None = None, progress=None,
+                engine: str = "numpy") -> VerifyResult:
     """Analyse, refuse if the run would not fit, then run the forward pass and compare."""
     let_blas_threads_sleep()  # before the kernels load numpy; a no-op if numpy is already loaded
     report = analyze_spec(spec, batch=batch, dtype="float32")
@@ -154,8 +175,15 @@ def verify_spec(spec, batch: int = 1, seed: int = 0, fold_bn: bool = False, max_
     from cnncost.kernels import reuse_freed_memory
 
     reuse_freed_memory()  # each layer's fresh output reuses freed pages instead of faulting in new ones
+    reference = None
+    if engine == "onnxruntime":
+        from cnncost.interop.ort_engine import layer_outputs
+
+        reference = layer_outputs(spec, batch, seed)
+    elif engine != "numpy":
+        raise CnnCostError(f"unknown engine {engine!r}", None, "choose numpy or onnxruntime")
     run = ForwardRun(spec.graph, batch, seed, progress)
-    checks, output = check_layers(run, report)
+    checks, output = check_layers(run, report, reference)
     fold_error, folded = None, 0
     if fold_bn:
         fold_error, folded = _check_folding(spec, batch, seed, output, progress)
@@ -177,6 +205,7 @@ def verify_spec(spec, batch: int = 1, seed: int = 0, fold_bn: bool = False, max_
         output_finite=bool(np.isfinite(output).all()),
         fold_error=fold_error,
         folded_layers=folded,
+        engine=engine,
     )
 
 
@@ -193,17 +222,20 @@ def _check_folding(spec, batch, seed, unfolded_output, progress):
     return float(np.abs(output - unfolded_output).max()) / scale, len(pairs)
 
 
-def check_layers(run: ForwardRun, report) -> tuple[list, object]:
-    """Run the forward pass (and each unused layer alone); compare every layer with its report row."""
+def check_layers(run: ForwardRun, report, reference: dict | None = None) -> tuple[list, object]:
+    """Run the forward pass (and each unused layer alone); check every layer against its report row and, given
+    another engine's outputs by layer name, against those."""
     rows = {row.name: row for row in report.layers}
     checks = []
     for layer in [*run.layers(), *run.unused_layers(rows)]:
         row = rows[layer.node.name]
+        theirs = (reference or {}).get(layer.node.name)
         checks.append(
             LayerCheck(
                 layer.node.name, layer.node.op, row.output_shape, tuple(layer.output.shape[1:]),
                 row.params, sum(int(a.size) for a in layer.params.values()),
                 row.macs, layer.macs,
+                None if theirs is None else relative_error(layer.output, theirs),
             )
         )
     order = {name: index for index, name in enumerate(rows)}
