@@ -24,7 +24,7 @@ class FinishedLayer:
 
 
 class ForwardRun:
-    """One forward pass over a graph, freeing each array after its last reader, counting live bytes."""
+    """One forward pass over a graph, freeing each array after its last reader, measuring the bytes numpy holds."""
 
     def __init__(self, graph, batch, seed, progress=None, folds=None, original=None):
         self.graph, self.batch, self.seed, self.progress = graph, batch, seed, progress
@@ -69,14 +69,29 @@ class ForwardRun:
     def layers(self):
         """Run the graph, yielding each layer as it finishes; afterwards `output` holds the model output.
 
-        Arrays nobody will read again are freed after the yield, and live bytes are counted for the peak.
+        Arrays nobody will read again are freed after the yield. The peak is measured, not counted: numpy reports
+        its data allocations to tracemalloc, which is read after each layer (the layer whose run raised the peak
+        is where it was reached). The consumer must drop each FinishedLayer before asking for the next.
         """
+        import tracemalloc
+
+        started = not tracemalloc.is_tracing()
+        if started:
+            tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            yield from self._run_layers(lambda: tracemalloc.get_traced_memory()[1] - base)
+        finally:
+            if started:
+                tracemalloc.stop()
+
+    def _run_layers(self, peak_so_far):
         from cnncost.kernels import MacCounter, forward
 
         readers = {name: len(set(users)) for name, users in self.graph.consumers(used_only=True).items()}
         unused = set(self.graph.unused())
         live = {INPUT: self.input_array()}
-        current = self.peak = live[INPUT].nbytes
         for node in self.graph.nodes:
             if node.name in unused:
                 continue
@@ -89,20 +104,19 @@ class ForwardRun:
             self.seconds += seconds
             del inputs
             live[node.name] = out
-            current += out.nbytes
-            if current > self.peak:
-                self.peak, self.peak_layer = current, node.name
+            if peak_so_far() > self.peak:
+                self.peak, self.peak_layer = peak_so_far(), node.name
             yield FinishedLayer(node, out, params, counter.macs, seconds)
+            del out, params, buffers
             for name in set(node.inputs):
                 readers[name] -= 1
-                current -= self.release(live, name, readers)
-            current -= self.release(live, node.name, readers)
+                self.release(live, name, readers)
+            self.release(live, node.name, readers)
             if self.progress:
                 self.progress()
         self.output = live[self.graph.output]
 
-    def release(self, live: dict, name: str, readers: dict) -> int:
-        """Free an array nobody will read again (the model's outputs stay); return the bytes freed."""
+    def release(self, live: dict, name: str, readers: dict) -> None:
+        """Free an array nobody will read again (the model's outputs stay)."""
         if readers[name] == 0 and name not in self.graph.outputs and name in live:
-            return live.pop(name).nbytes
-        return 0
+            del live[name]

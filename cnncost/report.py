@@ -69,7 +69,9 @@ class Totals:
     param_bytes: int
     peak_activation_bytes: int  # inference, by liveness in execution order, input included
     peak_layer: str
-    training_activation_bytes: int  # input + every layer output, kept for the backward pass
+    training_activation_bytes: int  # what autograd saves for the backward pass, each storage once (cnncost.training)
+    optimizer: str | None = None  # with --optimizer: sgd, momentum, adam or adamw
+    training_total_bytes: int | None = None  # with --optimizer: params + buffers + grads + state + saved + transient
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ the analytic model, measured on the real arrays' nbytes).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from itertools import chain
 
 from cnncost.analysis import analyze_spec
 from cnncost.blasenv import let_blas_threads_sleep
@@ -17,7 +18,7 @@ from cnncost.errors import CnnCostError
 from cnncost.gcpause import gc_paused
 from cnncost.fold import fold_batchnorm, foldable_pairs
 from cnncost.forward import ForwardRun
-from cnncost.numpy_memory import memory_estimate
+from cnncost.numpy_memory import memory_estimate, predicted_peak
 
 
 def relative_error(ours, theirs) -> float:
@@ -30,6 +31,10 @@ def relative_error(ours, theirs) -> float:
         return 0.0
     return float(np.abs(ours - theirs).max()) / (float(np.abs(ours).max()) or 1.0)
 
+# The measured peak of the bytes numpy holds in the forward pass may differ from the predicted one by 5% plus
+# 1 MiB: kernels allocate small temporaries nobody declares (per-channel scales, index tables, BLAS and Python
+# objects). Measured on every bundled model at batch 1: within 0.2% plus 0.75 MiB (lenet5's is 0.7 MiB).
+PEAK_RELATIVE, PEAK_ABSOLUTE = 0.05, 1 << 20
 FOLD_TOLERANCE = 1e-4  # float32: max |folded − unfolded| relative to max |unfolded|
 ENGINE_TOLERANCE = 1e-4  # float32: max |onnxruntime − numpy| relative to max |numpy|, per layer
 
@@ -88,8 +93,12 @@ class VerifyResult:
     engine: str = "numpy"  # with "onnxruntime", each layer's output is also compared with onnxruntime's
 
     @property
+    def peak_ratio(self) -> float:
+        return self.measured_peak / self.predicted_peak if self.predicted_peak else 1.0
+
+    @property
     def peak_ok(self) -> bool:
-        return self.predicted_peak == self.measured_peak
+        return abs(self.measured_peak - self.predicted_peak) <= self.predicted_peak * PEAK_RELATIVE + PEAK_ABSOLUTE
 
     @property
     def fold_ok(self) -> bool:
@@ -112,7 +121,8 @@ class VerifyResult:
             if not c.engine_ok:
                 out.append(f"{c.name}: onnxruntime differs from numpy by {c.engine_error:.2e} (tolerance {ENGINE_TOLERANCE:.0e})")
         if not self.peak_ok:
-            out.append(f"peak activation predicted {self.predicted_peak:,} B, measured {self.measured_peak:,} B")
+            out.append(f"peak memory predicted {self.predicted_peak:,} B, measured {self.measured_peak:,} B "
+                       f"(ratio {self.peak_ratio:.3f}; allowed: 5% + 1 MiB)")
         if not self.output_finite:
             out.append("the output has NaN or infinite values")
         if not self.fold_ok:
@@ -161,6 +171,7 @@ def verify_spec(spec, batch: int = 1, seed: int = 0, fold_bn: bool = False, max_
     let_blas_threads_sleep()  # before the kernels load numpy; a no-op if numpy is already loaded
     report = analyze_spec(spec, batch=batch, dtype="float32")
     estimate = memory_estimate(spec.graph, report)
+    predicted = predicted_peak(spec.graph, report)
     limit = max_memory if max_memory is not None else available_memory() // 2
     if estimate > limit:
         from cnncost.units import size
@@ -195,9 +206,9 @@ def verify_spec(spec, batch: int = 1, seed: int = 0, fold_bn: bool = False, max_
         batch=batch,
         seed=seed,
         layers=tuple(checks),
-        predicted_peak=report.totals.peak_activation_bytes,
+        predicted_peak=predicted[0],
         measured_peak=run.peak,
-        predicted_peak_layer=report.totals.peak_layer,
+        predicted_peak_layer=predicted[1],
         measured_peak_layer=run.peak_layer,
         estimate_bytes=estimate,
         forward_seconds=run.seconds,
@@ -227,7 +238,7 @@ def check_layers(run: ForwardRun, report, reference: dict | None = None) -> tupl
     another engine's outputs by layer name, against those."""
     rows = {row.name: row for row in report.layers}
     checks = []
-    for layer in [*run.layers(), *run.unused_layers(rows)]:
+    for layer in chain(run.layers(), run.unused_layers(rows)):
         row = rows[layer.node.name]
         theirs = (reference or {}).get(layer.node.name)
         checks.append(
@@ -238,6 +249,7 @@ def check_layers(run: ForwardRun, report, reference: dict | None = None) -> tupl
                 None if theirs is None else relative_error(layer.output, theirs),
             )
         )
+        del layer, theirs  # the layer's output and weights may be freed before the next one runs
     order = {name: index for index, name in enumerate(rows)}
     checks.sort(key=lambda check: order[check.name])
     return checks, run.output

@@ -7,7 +7,7 @@ from math import prod
 import numpy as np
 
 from .base import on_first
-from .parallel import fill
+from .parallel import fill, filled_at_once
 from .windows import out_size, padded
 
 
@@ -55,16 +55,18 @@ def _pool(x: np.ndarray, attrs: dict, pad_value: float, dilation, combine: np.uf
 
 
 def _pool_workspace(attrs: dict, input_shape: tuple[int, ...]) -> int:
-    """With padding (or ceil_mode) _pool first copies its input into a padded array: along each axis at most
-    the input, the pad before and max(pad, effective kernel) after; the partial result pooled from it is no
-    larger. Without padding the taps are views and only the partial results are allocated, each smaller than
-    the input."""
+    """_pool works part by part (fill), so only the parts being filled at once hold temporaries. Per part: with
+    padding (or ceil_mode) a padded copy of its input, then the partial results pooled along the last axis, the
+    last two, ...; the final axis is pooled into the output. Each temporary lives until the next is made."""
     n, c, *spatial = input_shape
     dilation = attrs.get("dilation") or (1,) * len(spatial)
-    if not (any(attrs["padding"]) or attrs["ceil_mode"]):
-        return n * c * prod(spatial) * 4 if len(spatial) > 1 else 0
-    axes = zip(spatial, attrs["kernel"], dilation, attrs["padding"])
-    return 2 * n * c * prod(size + p + max(p, d * (k - 1) + 1) for size, k, d, p in axes) * 4
+    geometry = list(zip(spatial, attrs["kernel"], attrs["stride"], dilation, attrs["padding"]))
+    out = [out_size(size, k, s, d, p, p, attrs["ceil_mode"]) for size, k, s, d, p in geometry]
+    sizes = [size + p + max(p, (o - 1) * s + d * (k - 1) + 1 - size - p) for (size, k, s, d, p), o in zip(geometry, out)]
+    chain = [n * c * prod(sizes)] if sizes != spatial else []
+    chain += [n * c * prod(sizes[: len(sizes) - i]) * prod(out[len(sizes) - i :]) for i in range(1, len(sizes))]
+    whole = max((sum(chain[i : i + 2]) for i in range(len(chain))), default=0)
+    return whole * 4 * filled_at_once((n, c, *out), 4) // (n * c * prod(out) * 4)
 
 
 def _maxpool(x: np.ndarray, attrs: dict) -> np.ndarray:
