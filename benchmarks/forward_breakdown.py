@@ -1,6 +1,6 @@
 """Where verify's forward pass spends its time: the matmuls, the rest of each convolution, every other op.
 
-verify's own forward (cnncost.verify.ForwardRun: the same weights, kernels and freeing of dead arrays) with
+verify's own forward (cnncost.forward.ForwardRun: the same weights, kernels and freeing of dead arrays) with
 one clock added: the matmuls are timed at the one place they run (counting.counted_matmul's np.matmul
 call), so "conv copies" is a convolution's time outside its matmuls: im2col and padding copies, bias,
 transposes. Used by verify_speed.py --breakdown; it answers how close to the GEMM figure a numpy path can
@@ -14,7 +14,7 @@ from collections import Counter
 import numpy as np
 
 from cnncost.kernels import counting
-from cnncost.verify import ForwardRun
+from cnncost.forward import ForwardRun
 
 MATMULS = "matmuls"
 CONV_COPIES = "conv copies"

@@ -13,12 +13,14 @@ __version__ = "0.1.0"
 from cnncost.errors import CnnCostError  # noqa: E402
 
 
-def analyze(spec, *, input=None, batch: int = 1, dtype: str = "float32", strict: bool = False, fold_bn: bool = False):
+def analyze(spec, *, input=None, batch: int = 1, dtype: str = "float32", strict: bool = False, fold_bn: bool = False,
+            optimizer: str | None = None):
     """Analyse a spec (a file path, a bundled name, or a loaded Spec) and return a Report.
 
     `input` overrides the spec's input shape ("3x224x224" or a tuple); macs, flops and byte
     totals cover the whole batch; shapes and params are per sample. `fold_bn` analyses the
-    inference graph with each batchnorm folded into the conv before it.
+    inference graph with each batchnorm folded into the conv before it. `optimizer` (sgd, momentum,
+    adam, adamw) adds training_total_bytes, one training step's footprint.
     """
     from dataclasses import replace
 
@@ -31,7 +33,7 @@ def analyze(spec, *, input=None, batch: int = 1, dtype: str = "float32", strict:
         from cnncost.fold import fold_batchnorm
 
         loaded = replace(loaded, graph=fold_batchnorm(loaded.graph))
-    return analyze_spec(loaded, batch=batch, dtype=dtype, strict=strict)
+    return analyze_spec(loaded, batch=batch, dtype=dtype, strict=strict, optimizer=optimizer)
 
 
 __all__ = ["analyze", "CnnCostError", "__version__"]

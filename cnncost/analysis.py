@@ -10,13 +10,16 @@ from cnncost.limits import MAX_COUNT
 from cnncost.ops import OPS
 from cnncost.ops.base import OpError, fmt_shape
 from cnncost.receptive import Field, input_field, through
+from cnncost.training import OPTIMIZER_STATE, backward_transient_bytes, saved_activation_bytes, training_total_bytes
 from cnncost.report import DTYPE_BYTES, BlockRow, KindRow, LayerRow, Report, Totals
 
 
 @gc_paused
-def analyze_spec(spec, batch: int = 1, dtype: str = "float32", strict: bool = False) -> Report:
+def analyze_spec(spec, batch: int = 1, dtype: str = "float32", strict: bool = False, optimizer: str | None = None) -> Report:
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise CnnCostError(f"batch must be a positive integer, not {batch!r}")
+    if optimizer is not None and optimizer not in OPTIMIZER_STATE:
+        raise CnnCostError(f"unknown optimizer {optimizer!r}", None, f"choose one of {', '.join(OPTIMIZER_STATE)}")
     if dtype not in DTYPE_BYTES:
         raise CnnCostError(f"unknown dtype {dtype!r}", None, f"choose one of {', '.join(DTYPE_BYTES)}")
     graph = spec.graph
@@ -39,9 +42,15 @@ def analyze_spec(spec, batch: int = 1, dtype: str = "float32", strict: bool = Fa
     params = sum(row.params for row in rows)
     run = [row for row in rows if not row.unused]  # unused layers hold weights but do not run
     activation_bytes = sum(row.activation_bytes for row in run)
+    saved = saved_activation_bytes(graph, rows, input_bytes, DTYPE_BYTES[dtype], batch)
+    buffers = sum(row.buffers for row in rows)
+    total = None
+    if optimizer:
+        transient = backward_transient_bytes(rows, input_bytes)
+        total = training_total_bytes(params * DTYPE_BYTES[dtype], buffers * DTYPE_BYTES[dtype], optimizer, saved, transient)
     totals = Totals(
         params=params,
-        buffers=sum(row.buffers for row in rows),
+        buffers=buffers,
         macs=sum(row.macs for row in run),
         flops=sum(row.flops for row in run),
         activation_bytes=activation_bytes,
@@ -49,7 +58,9 @@ def analyze_spec(spec, batch: int = 1, dtype: str = "float32", strict: bool = Fa
         param_bytes=params * DTYPE_BYTES[dtype],
         peak_activation_bytes=peak,
         peak_layer=peak_layer,
-        training_activation_bytes=input_bytes + activation_bytes,
+        training_activation_bytes=saved,
+        optimizer=optimizer,
+        training_total_bytes=total,
     )
     return Report(
         model=spec.name,
@@ -129,9 +140,10 @@ def _broadcast(shape: tuple, out: tuple) -> bool:
     return len(shape) == len(out) > 1 and all(n == 1 for n in shape[1:]) and any(n > 1 for n in out[1:])
 
 
-def liveness_peak(graph, output_bytes: dict, input_bytes: int) -> tuple[int, str]:
+def liveness_peak(graph, output_bytes: dict, input_bytes: int, running: dict | None = None) -> tuple[int, str]:
     """Inference peak: run in execution order, free each tensor after its last consumer, nothing in place.
-    The peak is taken while a layer runs: its inputs and its new output are both alive. Unused layers do not run."""
+    The peak is taken while a layer runs: its inputs and its new output are both alive, and `running` bytes of
+    its own (weights, workspace) if given. Unused layers do not run."""
     consumers = graph.consumers(used_only=True)
     remaining = {name: len(set(users)) for name, users in consumers.items()}
     unused = set(graph.unused())
@@ -142,8 +154,9 @@ def liveness_peak(graph, output_bytes: dict, input_bytes: int) -> tuple[int, str
             continue
         live[node.name] = output_bytes[node.name]
         current += output_bytes[node.name]
-        if current > peak:
-            peak, peak_layer = current, node.name
+        during = current + (running or {}).get(node.name, 0)
+        if during > peak:
+            peak, peak_layer = during, node.name
         for name in set(node.inputs):
             remaining[name] -= 1
             if remaining[name] == 0 and name not in graph.outputs:

@@ -22,6 +22,7 @@ METRICS = {
     "activation_bytes": "bytes",
     "peak_activation_bytes": "bytes",
     "training_activation_bytes": "bytes",
+    "training_total_bytes": "bytes",
     "param_bytes": "bytes",
     "layer_params": "count",
     "layer_macs": "count",
@@ -133,7 +134,10 @@ def measure(limit: Limit, report) -> BudgetCheck:
         over = tuple((name, value) for name, value in values if value > limit.value)
         return BudgetCheck(limit, largest[1], largest[0], over)
     layer = report.totals.peak_layer if limit.key == "peak_activation_bytes" else ""
-    return BudgetCheck(limit, getattr(report.totals, limit.key), layer)
+    actual = getattr(report.totals, limit.key)
+    if actual is None:  # training_total_bytes exists only for an optimizer
+        raise CnnCostError(f"the budget {limit.key} needs an optimizer", limit.location, "add --optimizer sgd|momentum|adam|adamw")
+    return BudgetCheck(limit, actual, layer)
 
 
 def _lines(path: str) -> list:

@@ -64,7 +64,8 @@ def expand_sources(args) -> list[str]:
     return out
 
 
-def check_spec(source: str, *, rules=(), cli_limits=None, batch=1, dtype="float32", input_shape=None, verify=None, allow=()) -> SpecResult:
+def check_spec(source: str, *, rules=(), cli_limits=None, batch=1, dtype="float32", input_shape=None, verify=None, allow=(),
+               optimizer=None) -> SpecResult:
     """Check one spec; a CnnCostError becomes the result's `error` so that the other specs still run.
     `allow` names finding checks ("warning", "unused") that do not fail it."""
     from cnncost.analysis import analyze_spec
@@ -75,7 +76,7 @@ def check_spec(source: str, *, rules=(), cli_limits=None, batch=1, dtype="float3
         spec = load(source, input_shape)
         name, path = spec.name, spec.path
         own = spec_limits(spec)
-        report = analyze_spec(spec, batch=batch, dtype=dtype)
+        report = analyze_spec(spec, batch=batch, dtype=dtype, optimizer=optimizer)
         limits = tightest(own, *(rule.limits for rule in rules if rule.matches(spec.name, spec.path)), cli_limits or {})
         budgets = tuple(measure(limit, report) for limit in limits)
         findings = [f for f in layer_findings(spec, report) if f.check not in allow]

@@ -27,6 +27,7 @@ METRICS = (
     Metric("activation_bytes", "Activation memory", "bytes"),
     Metric("peak_activation_bytes", "Peak memory (inference)", "bytes"),
     Metric("param_bytes", "Parameter memory", "bytes"),
+    Metric("training_total_bytes", "Training step memory (with --optimizer)", "bytes"),
     Metric("weighted_layers", "Depth (conv + linear layers)", "int"),
     Metric("receptive_field", "Receptive field of the output", "field"),
     Metric("top1", "Top-1 accuracy, published (%)", "percent"),

@@ -69,7 +69,9 @@ class Totals:
     param_bytes: int
     peak_activation_bytes: int  # inference, by liveness in execution order, input included
     peak_layer: str
-    training_activation_bytes: int  # input + every layer output, kept for the backward pass
+    training_activation_bytes: int  # what autograd saves for the backward pass, each storage once (cnncost.training)
+    optimizer: str | None = None  # with --optimizer: sgd, momentum, adam or adamw
+    training_total_bytes: int | None = None  # with --optimizer: params + buffers + grads + state + saved + transient
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,10 @@ CONVENTIONS = {
     "activation_bytes": "output elements × batch × bytes per element",
     "batch_included": "macs, flops and *_bytes cover the whole batch; shapes and params are per sample",
     "kib": "1 KiB = 1024 bytes",
+    "training_activation_bytes": "the tensors PyTorch's autograd saves for the backward pass, each storage once "
+    "(in-place ReLU and residual adds and views share storage; max-pool indices are int64)",
+    "training_total_bytes": "with an optimizer: params + buffers + one gradient per param + optimizer state (momentum 1, "
+    "adam/adamw 2 copies of the params) + training_activation_bytes + the largest (output gradient + input gradients) of a layer",
     "unused": "layers that reach no output (an auxiliary head) keep their params in the totals but not their MACs, "
     "FLOPs or memory, since they do not run at inference",
     "receptive_field": "per axis of the input: size (pixels one element sees, padding included), jump (pixels between "

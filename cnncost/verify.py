@@ -9,17 +9,16 @@ the analytic model, measured on the real arrays' nbytes).
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field, replace
-from math import prod
+from itertools import chain
 
 from cnncost.analysis import analyze_spec
 from cnncost.blasenv import let_blas_threads_sleep
 from cnncost.errors import CnnCostError
 from cnncost.gcpause import gc_paused
 from cnncost.fold import fold_batchnorm, foldable_pairs
-from cnncost.graph import INPUT
-from cnncost.seeded import input_array, layer_rng, layer_weights
+from cnncost.forward import ForwardRun
+from cnncost.numpy_memory import memory_estimate, predicted_peak
 
 
 def relative_error(ours, theirs) -> float:
@@ -32,6 +31,10 @@ def relative_error(ours, theirs) -> float:
         return 0.0
     return float(np.abs(ours - theirs).max()) / (float(np.abs(ours).max()) or 1.0)
 
+# The measured peak of the bytes numpy holds in the forward pass may differ from the predicted one by 5% plus
+# 1 MiB: kernels allocate small temporaries nobody declares (per-channel scales, index tables, BLAS and Python
+# objects). Measured on every bundled model at batch 1: within 0.2% plus 0.75 MiB (lenet5's is 0.7 MiB).
+PEAK_RELATIVE, PEAK_ABSOLUTE = 0.05, 1 << 20
 FOLD_TOLERANCE = 1e-4  # float32: max |folded − unfolded| relative to max |unfolded|
 ENGINE_TOLERANCE = 1e-4  # float32: max |onnxruntime − numpy| relative to max |numpy|, per layer
 
@@ -90,8 +93,12 @@ class VerifyResult:
     engine: str = "numpy"  # with "onnxruntime", each layer's output is also compared with onnxruntime's
 
     @property
+    def peak_ratio(self) -> float:
+        return self.measured_peak / self.predicted_peak if self.predicted_peak else 1.0
+
+    @property
     def peak_ok(self) -> bool:
-        return self.predicted_peak == self.measured_peak
+        return abs(self.measured_peak - self.predicted_peak) <= self.predicted_peak * PEAK_RELATIVE + PEAK_ABSOLUTE
 
     @property
     def fold_ok(self) -> bool:
@@ -114,7 +121,8 @@ class VerifyResult:
             if not c.engine_ok:
                 out.append(f"{c.name}: onnxruntime differs from numpy by {c.engine_error:.2e} (tolerance {ENGINE_TOLERANCE:.0e})")
         if not self.peak_ok:
-            out.append(f"peak activation predicted {self.predicted_peak:,} B, measured {self.measured_peak:,} B")
+            out.append(f"peak memory predicted {self.predicted_peak:,} B, measured {self.measured_peak:,} B "
+                       f"(ratio {self.peak_ratio:.3f}; allowed: 5% + 1 MiB)")
         if not self.output_finite:
             out.append("the output has NaN or infinite values")
         if not self.fold_ok:
@@ -140,41 +148,6 @@ def available_memory() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def memory_estimate(graph, report) -> int:
-    """Bytes the forward pass needs at most: the largest layer's weights (generated per layer, then
-    dropped), the peak of live activations, and the largest workspace of one layer; all float32."""
-    rows = {row.name: row for row in report.layers}
-    shapes = {INPUT: (report.batch, *graph.input_shape)}
-    workspace = 0
-    for node in graph.nodes:
-        workspace = max(workspace, workspace_bytes(node, shapes[node.inputs[0]]))
-        shapes[node.name] = (report.batch, *rows[node.name].output_shape)
-    weights = max(((row.params + row.buffers) * 4 for row in report.layers), default=0)
-    return weights + report.totals.peak_activation_bytes + workspace
-
-
-def workspace_bytes(node, input_shape: tuple) -> int:
-    """Temporary bytes one layer allocates besides its input and output. A convolution: its im2col chunk.
-    Max or average pooling with padding (or ceil_mode) first copies its input into a padded array; along
-    each axis that is at most the input, the pad before and max(pad, effective kernel) after, and the
-    partial result pooled from it is no larger. LRN pads its squares with size − 1 zero channels. A huge
-    pad or window on a tiny input is refused here, not by the OS."""
-    from cnncost.kernels import im2col_bytes
-
-    attrs = node.attrs
-    if node.op.startswith("conv"):
-        return im2col_bytes(node.op, attrs, input_shape)
-    if node.op == "lrn":
-        n, c, *spatial = input_shape
-        return n * (c + attrs["size"] - 1) * prod(spatial) * 4
-    if "pool" in node.op and "kernel" in attrs and (any(attrs["padding"]) or attrs["ceil_mode"]):
-        n, c, *spatial = input_shape
-        dilation = attrs.get("dilation") or (1,) * len(spatial)
-        axes = zip(spatial, attrs["kernel"], dilation, attrs["padding"])
-        return 2 * n * c * prod(size + p + max(p, d * (k - 1) + 1) for size, k, d, p in axes) * 4
-    return 0
-
-
 def check_indexable(graph, estimate: int) -> None:
     """numpy addresses elements by 64-bit byte offsets, about a setting times the bytes of an array. Where that
     overflows, the setting is one the analysis accepts but that changes nothing (a stride past the end of a
@@ -198,6 +171,7 @@ def verify_spec(spec, batch: int = 1, seed: int = 0, fold_bn: bool = False, max_
     let_blas_threads_sleep()  # before the kernels load numpy; a no-op if numpy is already loaded
     report = analyze_spec(spec, batch=batch, dtype="float32")
     estimate = memory_estimate(spec.graph, report)
+    predicted = predicted_peak(spec.graph, report)
     limit = max_memory if max_memory is not None else available_memory() // 2
     if estimate > limit:
         from cnncost.units import size
@@ -220,7 +194,7 @@ def verify_spec(spec, batch: int = 1, seed: int = 0, fold_bn: bool = False, max_
     elif engine != "numpy":
         raise CnnCostError(f"unknown engine {engine!r}", None, "choose numpy or onnxruntime")
     run = ForwardRun(spec.graph, batch, seed, progress)
-    checks, output = run.execute(report, reference)
+    checks, output = check_layers(run, report, reference)
     fold_error, folded = None, 0
     if fold_bn:
         fold_error, folded = _check_folding(spec, batch, seed, output, progress)
@@ -232,9 +206,9 @@ def verify_spec(spec, batch: int = 1, seed: int = 0, fold_bn: bool = False, max_
         batch=batch,
         seed=seed,
         layers=tuple(checks),
-        predicted_peak=report.totals.peak_activation_bytes,
+        predicted_peak=predicted[0],
         measured_peak=run.peak,
-        predicted_peak_layer=report.totals.peak_layer,
+        predicted_peak_layer=predicted[1],
         measured_peak_layer=run.peak_layer,
         estimate_bytes=estimate,
         forward_seconds=run.seconds,
@@ -254,132 +228,28 @@ def _check_folding(spec, batch, seed, unfolded_output, progress):
     folded_graph = fold_batchnorm(spec.graph)
     folded_spec = replace(spec, graph=folded_graph)
     run = ForwardRun(folded_graph, batch, seed, progress, folds={conv: bn for bn, conv in pairs.items()}, original=spec.graph)
-    _, output = run.execute(analyze_spec(folded_spec, batch=batch))
+    _, output = check_layers(run, analyze_spec(folded_spec, batch=batch))
     scale = float(np.abs(unfolded_output).max()) or 1.0
     return float(np.abs(output - unfolded_output).max()) / scale, len(pairs)
 
 
-@dataclass(frozen=True)
-class FinishedLayer:
-    """One layer just run by ForwardRun.layers: its output array, the weights it drew, the MACs its matmuls
-    executed and the seconds its kernel took."""
-
-    node: object
-    output: object
-    params: dict
-    macs: int
-    seconds: float
-
-
-class ForwardRun:
-    """One forward pass over a graph, freeing each array after its last reader, counting live bytes."""
-
-    def __init__(self, graph, batch, seed, progress=None, folds=None, original=None):
-        self.graph, self.batch, self.seed, self.progress = graph, batch, seed, progress
-        self.folds = folds or {}  # conv name -> batchnorm name folded into it
-        self.original = {node.name: node for node in (original or graph).nodes}
-        self.nodes = {node.name: node for node in graph.nodes}
-        self.peak, self.peak_layer, self.seconds, self.output = 0, INPUT, 0.0, None
-
-    def rng(self, name: str):
-        return layer_rng(self.seed, name)
-
-    def input_array(self):
-        return input_array(self.seed, self.batch, self.graph.input_shape)
-
-    def weights(self, node, input_shapes):
-        if node.name not in self.folds:
-            return layer_weights(node, input_shapes, self.seed)
-        conv = self.original[node.name]
-        params, buffers = layer_weights(conv, input_shapes, self.seed)
-        bn = self.original[self.folds[node.name]]
-        out_shape = (self.batch, params["weight"].shape[0])
-        bn_params, bn_buffers = layer_weights(bn, [out_shape], self.seed)
-        return fold_conv_weights(params, bn_params, bn_buffers, bn.attrs["eps"]), buffers
-
-    def execute(self, report, reference: dict | None = None):
-        """Check every layer against the report and, given another engine's outputs by layer name, against those."""
-        rows = {row.name: row for row in report.layers}
-        checks = []
-        for layer in [*self.layers(), *self.unused_layers(rows)]:
-            row = rows[layer.node.name]
-            theirs = (reference or {}).get(layer.node.name)
-            checks.append(
-                LayerCheck(
-                    layer.node.name, layer.node.op, row.output_shape, tuple(layer.output.shape[1:]),
-                    row.params, sum(int(a.size) for a in layer.params.values()),
-                    row.macs, layer.macs,
-                    None if theirs is None else relative_error(layer.output, theirs),
-                )
+def check_layers(run: ForwardRun, report, reference: dict | None = None) -> tuple[list, object]:
+    """Run the forward pass (and each unused layer alone); check every layer against its report row and, given
+    another engine's outputs by layer name, against those."""
+    rows = {row.name: row for row in report.layers}
+    checks = []
+    for layer in chain(run.layers(), run.unused_layers(rows)):
+        row = rows[layer.node.name]
+        theirs = (reference or {}).get(layer.node.name)
+        checks.append(
+            LayerCheck(
+                layer.node.name, layer.node.op, row.output_shape, tuple(layer.output.shape[1:]),
+                row.params, sum(int(a.size) for a in layer.params.values()),
+                row.macs, layer.macs,
+                None if theirs is None else relative_error(layer.output, theirs),
             )
-        order = {name: index for index, name in enumerate(rows)}
-        checks.sort(key=lambda check: order[check.name])
-        return checks, self.output
-
-    def unused_layers(self, rows):
-        """Layers that reach no output do not run in the forward pass (nor in PyTorch's eval mode); each is run
-        alone on random inputs of its predicted input shapes, so its shape, params and MACs are still checked."""
-        from cnncost.kernels import MacCounter, forward
-
-        for name in self.graph.unused():
-            node = self.nodes[name]
-            rng = self.rng(name)
-            shapes = [(self.batch, *(self.graph.input_shape if i == INPUT else rows[i].output_shape)) for i in node.inputs]
-            inputs = [rng.standard_normal(shape, dtype="float32") for shape in shapes]
-            params, buffers = self.weights(node, shapes)
-            counter = MacCounter()
-            out = forward(node.op, node.attrs, inputs, params, buffers, counter)
-            yield FinishedLayer(node, out, params, counter.macs, 0.0)
-
-    def layers(self):
-        """Run the graph, yielding each layer as it finishes; afterwards `output` holds the model output.
-
-        Arrays nobody will read again are freed after the yield, and live bytes are counted for the peak.
-        """
-        from cnncost.kernels import MacCounter, forward
-
-        readers = {name: len(set(users)) for name, users in self.graph.consumers(used_only=True).items()}
-        unused = set(self.graph.unused())
-        live = {INPUT: self.input_array()}
-        current = self.peak = live[INPUT].nbytes
-        for node in self.graph.nodes:
-            if node.name in unused:
-                continue
-            inputs = [live[name] for name in node.inputs]
-            params, buffers = self.weights(node, [a.shape for a in inputs])
-            counter = MacCounter()
-            start = time.perf_counter()
-            out = forward(node.op, node.attrs, inputs, params, buffers, counter)
-            seconds = time.perf_counter() - start
-            self.seconds += seconds
-            del inputs
-            live[node.name] = out
-            current += out.nbytes
-            if current > self.peak:
-                self.peak, self.peak_layer = current, node.name
-            yield FinishedLayer(node, out, params, counter.macs, seconds)
-            for name in set(node.inputs):
-                readers[name] -= 1
-                current -= self.release(live, name, readers)
-            current -= self.release(live, node.name, readers)
-            if self.progress:
-                self.progress()
-        self.output = live[self.graph.output]
-
-    def release(self, live: dict, name: str, readers: dict) -> int:
-        """Free an array nobody will read again (the model's outputs stay); return the bytes freed."""
-        if readers[name] == 0 and name not in self.graph.outputs and name in live:
-            return live.pop(name).nbytes
-        return 0
-
-
-def fold_conv_weights(conv: dict, bn: dict, bn_buffers: dict, eps: float) -> dict:
-    """w' = w·γ/√(σ²+ε) per output channel; b' = (b − μ)·γ/√(σ²+ε) + β."""
-    import numpy as np
-
-    scale = bn_buffers["running_var"] + np.float32(eps)
-    scale = (bn.get("weight", np.ones_like(scale)) / np.sqrt(scale)).astype(np.float32)
-    weight = conv["weight"] * scale.reshape(-1, *[1] * (conv["weight"].ndim - 1))
-    bias = conv.get("bias", np.zeros_like(scale))
-    bias = (bias - bn_buffers["running_mean"]) * scale + bn.get("bias", np.zeros_like(scale))
-    return {"weight": weight.astype(np.float32), "bias": bias.astype(np.float32)}
+        )
+        del layer, theirs  # the layer's output and weights may be freed before the next one runs
+    order = {name: index for index, name in enumerate(rows)}
+    checks.sort(key=lambda check: order[check.name])
+    return checks, run.output

@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 
-from cnncost.kernels import KERNEL_OPS, MacCounter, counted_matmul, forward, im2col_bytes, init_weights
+from cnncost.kernels import KERNEL_OPS, MacCounter, counted_matmul, forward, init_weights, workspace_bytes
 from cnncost.kernels import conv as conv_module
 from cnncost.kernels import linear as linear_module
 
@@ -203,18 +203,18 @@ def test_ops_without_matmuls_count_no_macs(op, attrs, shape):
 
 
 def test_pointwise_conv_needs_no_workspace():
-    assert im2col_bytes("conv2d", conv_attrs(64, (1, 1)), (8, 256, 56, 56)) == 0
+    assert workspace_bytes("conv2d", conv_attrs(64, (1, 1)), (8, 256, 56, 56)) == 0
 
 
-def test_im2col_bytes_counts_padded_copy_and_column_matrix():
+def test_workspace_bytes_counts_padded_copy_and_column_matrix():
     # one sample of 8x8 is 64 columns; the whole sample is one chunk of 4*9 rows
     padded = 1 * 4 * 10 * 10 * 4
     columns = 4 * 9 * 64 * 4
-    assert im2col_bytes("conv2d", conv_attrs(8, (3, 3), padding=(1, 1)), (1, 4, 8, 8)) == padded + columns
+    assert workspace_bytes("conv2d", conv_attrs(8, (3, 3), padding=(1, 1)), (1, 4, 8, 8)) == padded + columns
 
 
-def test_im2col_bytes_is_zero_for_other_ops():
-    assert im2col_bytes("relu", {}, (1, 4, 8, 8)) == 0
+def test_workspace_bytes_is_zero_for_other_ops():
+    assert workspace_bytes("relu", {}, (1, 4, 8, 8)) == 0
 
 
 # ------------------------------------------------------------------------------------------ pooling
@@ -658,3 +658,16 @@ def test_reuse_freed_memory_applies_on_glibc_and_kernels_still_run():
     applied, relu_max = result.stdout.split()
     assert applied == str(platform.libc_ver()[0] == "glibc")
     assert float(relu_max) == 0.0
+
+
+def test_folding_a_batchnorm_into_a_conv_scales_each_output_channel():
+    """w' = w·γ/√(σ²+ε), b' = (b − μ)·γ/√(σ²+ε) + β, written out for 2 output channels: γ = (2, 6), σ² = (3, 8),
+    ε = 1, μ = (1, 2), β = (0.5, 0), conv bias (1, 1) → scales (2/2, 6/3) = (1, 2), biases (0.5, −2)."""
+    from cnncost.kernels import fold_weights
+
+    conv = {"weight": np.ones((2, 1, 1, 1), np.float32), "bias": np.ones(2, np.float32)}
+    bn = {"weight": np.array([2, 6], np.float32), "bias": np.array([0.5, 0], np.float32)}
+    stats = {"running_mean": np.array([1, 2], np.float32), "running_var": np.array([3, 8], np.float32)}
+    folded = fold_weights("conv2d", conv, bn, stats, 1.0)
+    assert folded["weight"].shape == (2, 1, 1, 1) and folded["weight"].ravel().tolist() == [1.0, 2.0]
+    assert folded["bias"].tolist() == [0.5, -2.0]

@@ -50,3 +50,10 @@ def test_every_op_has_a_docs_row(name):
     if not docs:
         pytest.skip("the docs are not shipped in the package")
     assert re.search(rf"^\| `{re.escape(name)}` \|", docs, re.M), f"no row for {name!r} in the ops table"
+
+
+@pytest.mark.parametrize("name", sorted(name for name, op in OPS.items() if op.absorbs_batchnorm))
+def test_every_op_that_absorbs_batchnorm_has_a_kernel_that_folds_it(name):
+    from cnncost.kernels.__init__ import _kernel
+
+    assert _kernel(name).fold is not None

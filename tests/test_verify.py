@@ -87,7 +87,9 @@ def test_cli_verify_json_and_exit_codes(capsys, monkeypatch):
     assert exit_info.value.code == 0
     data = json.loads(capsys.readouterr().out)
     assert data["passed"] and data["batch"] == 3
-    assert data["peak_activation_bytes"]["predicted"] == data["peak_activation_bytes"]["measured"]
+    assert data["predicted_peak_bytes"] == data["peak_activation_bytes"]["predicted"]
+    assert data["measured_peak_bytes"] == data["peak_activation_bytes"]["measured"]
+    assert abs(data["peak_ratio"] - 1) <= 0.05 + (1 << 20) / data["predicted_peak_bytes"]
 
     from cnncost.ops.conv import Conv
 
@@ -103,3 +105,33 @@ def test_cli_verify_refuses_huge_runs_with_exit_2(capsys):
         main(["verify", "vgg16", "--input", "3x100000x100000"])
     assert exit_info.value.code == 2
     assert "over the limit" in capsys.readouterr().err
+
+
+def _kernel_with_workspace(monkeypatch, op, workspace):
+    from dataclasses import replace as with_field
+
+    import cnncost.kernels as kernels
+
+    monkeypatch.setitem(kernels._KERNELS, op, with_field(kernels._KERNELS[op], workspace=workspace))
+
+
+WIDE_CONV = "name: t\ninput: [16, 64, 64]\nlayers:\n  - conv2d: {out: 16, kernel: 3, padding: 1}\n"
+
+
+def test_verify_measures_the_im2col_workspace(spec_file):
+    """One 3×3 conv on 16×64×64: im2col copies 16·9 rows of 64·64 columns, 2.25 MiB, beside a 256 KiB input and
+    output. tracemalloc sees it, and the prediction, which adds the kernel's declared workspace, agrees."""
+    result = verify_spec(load(str(spec_file(WIDE_CONV))))
+    assert result.peak_ok, result.failures
+    assert result.measured_peak > 16 * 9 * 64 * 64 * 4
+
+
+def test_a_wrong_workspace_rule_fails_verify(spec_file, monkeypatch):
+    _kernel_with_workspace(monkeypatch, "conv2d", lambda attrs, shape: 0)
+    result = verify_spec(load(str(spec_file(WIDE_CONV))))
+    assert not result.passed and any("peak memory predicted" in failure for failure in result.failures)
+
+
+def test_an_overstated_workspace_rule_fails_verify(spec_file, monkeypatch):
+    _kernel_with_workspace(monkeypatch, "conv2d", lambda attrs, shape: 16 << 20)
+    assert not verify_spec(load(str(spec_file(WIDE_CONV)))).peak_ok

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from cnncost.cli.options import batch_option, budget_options, dtype_option, force_option, input_option, output_option
+from cnncost.cli.options import batch_option, budget_options, dtype_option, force_option, input_option, optimizer_option, output_option
 from cnncost.cli.output import check_output, emit, emit_rich
 from cnncost.errors import CnnCostError
 
@@ -15,12 +15,13 @@ from cnncost.errors import CnnCostError
 @input_option
 @batch_option
 @dtype_option
+@optimizer_option
 @click.option("--verify", is_flag=True, help="Also run the independent numpy forward pass and compare.")
 @click.option("--allow", type=click.Choice(("warning", "unused")), multiple=True, help="Do not fail on layer warnings or on layers that never reach the output.")
 @click.option("--format", "fmt", type=click.Choice(("text", "github", "junit", "json")), default="text", show_default=True)
 @output_option
 @force_option
-def check(specs, budgets_file, input_shape, batch, dtype, verify, allow, fmt, output, force, **maxima):
+def check(specs, budgets_file, input_shape, batch, dtype, optimizer, verify, allow, fmt, output, force, **maxima):
     """Validate SPECS (files, globs, folders, bundled names) and enforce their budgets.
 
     Exit 0 when every spec passes, 1 when a budget or check fails, 2 when a spec or argument is invalid.
@@ -33,7 +34,8 @@ def check(specs, budgets_file, input_shape, batch, dtype, verify, allow, fmt, ou
     cli_limits = read_limits({key[4:]: text for key, text in maxima.items() if text is not None}, "command line")
     rules = load_rules(budgets_file) if budgets_file else ()
     verifier = _verifier() if verify else None
-    settings = dict(rules=rules, cli_limits=cli_limits, batch=batch, dtype=dtype, input_shape=input_shape, verify=verifier, allow=allow)
+    settings = dict(rules=rules, cli_limits=cli_limits, batch=batch, dtype=dtype, input_shape=input_shape, verify=verifier, allow=allow,
+                    optimizer=optimizer)
     results = [check_spec(source, **settings) for source in expand_sources(specs)]
     if fmt == "text":
         emit_rich(ci.to_rich(results), output)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from cnncost.cli.options import batch_option, dtype_option, force_option, input_option, output_option
+from cnncost.cli.options import batch_option, dtype_option, force_option, input_option, optimizer_option, output_option
 from cnncost.cli.output import check_output, emit, emit_rich, emit_view
 from cnncost.errors import CnnCostError
 
@@ -18,9 +18,10 @@ from cnncost.errors import CnnCostError
 @input_option
 @batch_option
 @dtype_option
+@optimizer_option
 @output_option
 @force_option
-def compare(specs, baseline, fmt, bars, plot, depth, input_shape, batch, dtype, output, force):
+def compare(specs, baseline, fmt, bars, plot, depth, input_shape, batch, dtype, optimizer, output, force):
     """Compare models side by side: one column per model, one row per metric, with ratios to the baseline."""
     from cnncost.compare import compare_reports
     from cnncost.render import compare as render
@@ -34,7 +35,7 @@ def compare(specs, baseline, fmt, bars, plot, depth, input_shape, batch, dtype, 
 
         check_plot(plot)
     check_output(output, plot, force=force)
-    comparison = compare_reports(_analyze_all(specs, input_shape, batch, dtype), baseline, depth)
+    comparison = compare_reports(_analyze_all(specs, input_shape, batch, dtype, optimizer), baseline, depth)
     if plot:
         from cnncost.render.plot import complexity_chart
 
@@ -80,7 +81,7 @@ def diff(old, new, fmt, fail_on_increase, input_shape, batch, dtype, output, for
     return 1 if over else 0
 
 
-def _analyze_all(sources, input_shape, batch, dtype) -> list:
+def _analyze_all(sources, input_shape, batch, dtype, optimizer=None) -> list:
     from cnncost import analyze
 
-    return [analyze(source, input=input_shape, batch=batch, dtype=dtype) for source in sources]
+    return [analyze(source, input=input_shape, batch=batch, dtype=dtype, optimizer=optimizer) for source in sources]

@@ -12,7 +12,7 @@ DTYPES = ("float32", "float16", "bfloat16", "int8")
 # cnncost.budget (tests/test_workflows.py keeps the two lists equal).
 BUDGET_KEYS = (
     "params", "macs", "flops", "activation_bytes", "peak_activation_bytes", "training_activation_bytes",
-    "param_bytes", "layer_params", "layer_macs", "layer_flops", "layer_activation_bytes",
+    "training_total_bytes", "param_bytes", "layer_params", "layer_macs", "layer_flops", "layer_activation_bytes",
 )
 
 
@@ -31,6 +31,12 @@ input_option = click.option("--input", "input_shape", callback=_shape, metavar="
 batch_option = click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Batch size (MACs, FLOPs and bytes cover the whole batch).")
 dtype_option = click.option("--dtype", type=click.Choice(DTYPES), default="float32", show_default=True, help="Element type for memory figures.")
 output_option = click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file (atomically) instead of stdout.")
+# Spelled out so start-up need not import cnncost.training (tests/test_training_memory.py keeps them equal).
+OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
+optimizer_option = click.option(
+    "--optimizer", type=click.Choice(OPTIMIZERS),
+    help="Add training_total_bytes: params + gradients + this optimizer's state + saved activations + backward transient.",
+)
 force_option = click.option("--force", is_flag=True, help="Overwrite an existing --output file.")
 
 

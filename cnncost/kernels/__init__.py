@@ -8,11 +8,10 @@ import numpy as np
 
 from . import activation, conv, linear, merge, norm, pool, reshape
 from .base import Kernel, Weights
-from .conv import im2col_bytes
 from .counting import MacCounter, counted_matmul
 from .memory import reuse_freed_memory
 
-__all__ = ["KERNEL_OPS", "MacCounter", "counted_matmul", "forward", "im2col_bytes", "init_weights", "reuse_freed_memory"]
+__all__ = ["KERNEL_OPS", "MacCounter", "counted_matmul", "fold_weights", "forward", "init_weights", "reuse_freed_memory", "workspace_bytes"]
 
 _FAMILIES = (conv, pool, norm, activation, linear, merge, reshape)
 _KERNELS: dict[str, Kernel] = {name: k for family in _FAMILIES for name, k in family.KERNELS.items()}
@@ -36,3 +35,16 @@ def init_weights(op: str, attrs: dict, input_shapes: list[tuple[int, ...]], rng:
 def forward(op: str, attrs: dict, inputs: list[np.ndarray], params: dict, buffers: dict, counter: MacCounter) -> np.ndarray:
     """One layer's float32 output; convolutions and linear layers add their executed MACs to `counter`."""
     return _kernel(op).run(attrs, inputs, params, buffers, counter)
+
+
+def workspace_bytes(op: str, attrs: dict, input_shape: tuple[int, ...]) -> int:
+    """The most temporary bytes one layer's kernel allocates besides its input and output (batch first)."""
+    return _kernel(op).workspace(attrs, tuple(input_shape))
+
+
+def fold_weights(op: str, params: dict, bn_params: dict, bn_buffers: dict, eps: float) -> dict:
+    """A layer's params with the batch norm that reads only it folded in; the kernel knows its weight layout."""
+    fold = _kernel(op).fold
+    if fold is None:
+        raise ValueError(f"the {op!r} kernel cannot absorb a batch norm")
+    return fold(params, bn_params, bn_buffers, eps)

@@ -14,15 +14,24 @@ def no_weights(attrs: dict, input_shapes: list[tuple[int, ...]], rng: np.random.
     return {}, {}
 
 
+def no_workspace(attrs: dict, input_shape: tuple[int, ...]) -> int:
+    return 0
+
+
 @dataclass(frozen=True)
 class Kernel:
     """One op's numpy forward and, when it has weights, how to allocate them.
 
-    run(attrs, inputs, params, buffers, counter) -> output; init(attrs, input_shapes, rng) -> (params, buffers).
+    run(attrs, inputs, params, buffers, counter) -> output; init(attrs, input_shapes, rng) -> (params, buffers);
+    workspace(attrs, input_shape) -> the most temporary bytes run allocates besides its input and output (the
+    memory verify predicts and measures); fold(params, bn_params, bn_buffers, eps) -> params with a batch norm
+    that reads only this layer folded in, for kernels whose op absorbs batch norm.
     """
 
     run: Callable[..., np.ndarray]
     init: Callable[..., Weights] = no_weights
+    workspace: Callable[[dict, tuple], int] = no_workspace
+    fold: Callable[..., dict] | None = None
 
 
 def on_first(fn: Callable[[np.ndarray, dict], np.ndarray]) -> Kernel:

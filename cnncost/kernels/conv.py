@@ -84,13 +84,11 @@ def _plan(attrs: dict, input_shape: tuple[int, ...]) -> _Plan:
     return _Plan(pads, out, 1, rows, False)
 
 
-def im2col_bytes(op: str, attrs: dict, input_shape: tuple[int, ...]) -> int:
+def im2col_bytes(attrs: dict, input_shape: tuple[int, ...]) -> int:
     """Temporary bytes one convolution allocates besides its input and output: padded chunk, column chunk, staging.
 
-    0 for ops that are not convolutions and for pointwise convolutions that multiply the input as it lies.
+    0 for pointwise convolutions that multiply the input as it lies.
     """
-    if op not in KERNELS:
-        return 0
     plan = _plan(attrs, input_shape)
     if plan.direct:
         return 0
@@ -99,6 +97,23 @@ def im2col_bytes(op: str, attrs: dict, input_shape: tuple[int, ...]) -> int:
     cols = c * prod(attrs["kernel"]) * plan.columns
     staging = attrs["out"] * plan.columns if plan.samples > 1 else 0
     return (pad + cols + staging) * _F32
+
+
+def folding(out_axis: int):
+    """Batch norm folded into a layer whose weight holds its output channels along `out_axis`:
+    w' = w·γ/√(σ²+ε) per output channel; b' = (b − μ)·γ/√(σ²+ε) + β."""
+
+    def fold(params: dict, bn: dict, bn_buffers: dict, eps: float) -> dict:
+        scale = bn_buffers["running_var"] + np.float32(eps)
+        scale = (bn.get("weight", np.ones_like(scale)) / np.sqrt(scale)).astype(np.float32)
+        weight = params["weight"]
+        shape = [1] * weight.ndim
+        shape[out_axis] = -1
+        bias = params.get("bias", np.zeros_like(scale))
+        bias = (bias - bn_buffers["running_mean"]) * scale + bn.get("bias", np.zeros_like(scale))
+        return {"weight": (weight * scale.reshape(shape)).astype(np.float32), "bias": bias.astype(np.float32)}
+
+    return fold
 
 
 def _conv(attrs: dict, inputs: list[np.ndarray], params: dict, buffers: dict, counter: MacCounter) -> np.ndarray:
@@ -165,4 +180,4 @@ def _init(attrs: dict, input_shapes: list[tuple[int, ...]], rng: np.random.Gener
     return params, {}
 
 
-KERNELS = {f"conv{d}d": Kernel(run=_conv, init=_init) for d in (1, 2, 3)}
+KERNELS = {f"conv{d}d": Kernel(run=_conv, init=_init, workspace=im2col_bytes, fold=folding(out_axis=0)) for d in (1, 2, 3)}

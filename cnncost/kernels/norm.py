@@ -1,6 +1,8 @@
 """Normalisations at inference: batch norm from running statistics, the others from each sample's own."""
 from __future__ import annotations
 
+from math import prod
+
 import numpy as np
 
 from .base import Kernel, normal, uniform
@@ -113,10 +115,18 @@ def _lrn(attrs, inputs, params, buffers, counter):
     return x / window_sum ** np.float32(attrs["beta"])
 
 
+def _lrn_workspace(attrs: dict, input_shape: tuple[int, ...]) -> int:
+    """_lrn holds the squares, the padded squares and the window sum while the padded copy is made, then the
+    window sum, its power and the quotient: at most three arrays besides input and output, the padded one
+    size − 1 channels larger."""
+    n, c, *spatial = input_shape
+    return (3 * c + attrs["size"] - 1) * n * prod(spatial) * 4
+
+
 KERNELS = {
     "batchnorm": Kernel(run=_batchnorm, init=_batchnorm_init),
     "instancenorm": Kernel(run=_instancenorm, init=_channel_affine_init),
     "groupnorm": Kernel(run=_groupnorm, init=_channel_affine_init),
     "layernorm": Kernel(run=_layernorm, init=_layernorm_init),
-    "lrn": Kernel(run=_lrn),
+    "lrn": Kernel(run=_lrn, workspace=_lrn_workspace),
 }

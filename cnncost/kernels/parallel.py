@@ -61,6 +61,16 @@ def _run_parts(fn: Callable[..., object], out: np.ndarray, inputs: tuple[np.ndar
         fn(out[index], *(_part_of(a, index, out.ndim) for a in inputs))
 
 
+def filled_at_once(shape: tuple[int, ...], itemsize: int) -> int:
+    """Bytes of an output of `shape` that fill() hands out at the same time: all of it when small, else a part
+    per core (a part is about _PART_BYTES, or one (sample, channel) when that is larger)."""
+    total = prod(shape) * itemsize
+    if total < _MIN_BYTES:
+        return total
+    per_channel = prod(shape[2:]) * itemsize
+    return min(total, _WORKERS * max(_PART_BYTES, per_channel))
+
+
 def fill(fn: Callable[..., object], out: np.ndarray, *inputs: np.ndarray, threads: bool = True) -> np.ndarray:
     """Call fn(out_part, *input_parts) over all of `out` (inputs broadcast to it), part by part, the parts
     shared among the cores unless threads is False.

@@ -1,10 +1,13 @@
 """Max and average pooling (windowed, adaptive, global) with PyTorch's semantics, on any number of spatial axes."""
 from __future__ import annotations
 
+from dataclasses import replace
+from math import prod
+
 import numpy as np
 
 from .base import on_first
-from .parallel import fill
+from .parallel import fill, filled_at_once
 from .windows import out_size, padded
 
 
@@ -49,6 +52,21 @@ def _pool(x: np.ndarray, attrs: dict, pad_value: float, dilation, combine: np.uf
             dest /= divisor
 
     return fill(pool_part, np.empty(x.shape[:2] + tuple(out), dtype=np.float32), x)
+
+
+def _pool_workspace(attrs: dict, input_shape: tuple[int, ...]) -> int:
+    """_pool works part by part (fill), so only the parts being filled at once hold temporaries. Per part: with
+    padding (or ceil_mode) a padded copy of its input, then the partial results pooled along the last axis, the
+    last two, ...; the final axis is pooled into the output. Each temporary lives until the next is made."""
+    n, c, *spatial = input_shape
+    dilation = attrs.get("dilation") or (1,) * len(spatial)
+    geometry = list(zip(spatial, attrs["kernel"], attrs["stride"], dilation, attrs["padding"]))
+    out = [out_size(size, k, s, d, p, p, attrs["ceil_mode"]) for size, k, s, d, p in geometry]
+    sizes = [size + p + max(p, (o - 1) * s + d * (k - 1) + 1 - size - p) for (size, k, s, d, p), o in zip(geometry, out)]
+    chain = [n * c * prod(sizes)] if sizes != spatial else []
+    chain += [n * c * prod(sizes[: len(sizes) - i]) * prod(out[len(sizes) - i :]) for i in range(1, len(sizes))]
+    whole = max((sum(chain[i : i + 2]) for i in range(len(chain))), default=0)
+    return whole * 4 * filled_at_once((n, c, *out), 4) // (n * c * prod(out) * 4)
 
 
 def _maxpool(x: np.ndarray, attrs: dict) -> np.ndarray:
@@ -115,8 +133,8 @@ def _global(reduce: str):
 
 
 KERNELS = {
-    **{f"maxpool{d}d": on_first(_maxpool) for d in (1, 2, 3)},
-    **{f"avgpool{d}d": on_first(_avgpool) for d in (1, 2, 3)},
+    **{f"maxpool{d}d": replace(on_first(_maxpool), workspace=_pool_workspace) for d in (1, 2, 3)},
+    **{f"avgpool{d}d": replace(on_first(_avgpool), workspace=_pool_workspace) for d in (1, 2, 3)},
     **{f"adaptive_maxpool{d}d": on_first(_adaptive("max")) for d in (1, 2, 3)},
     **{f"adaptive_avgpool{d}d": on_first(_adaptive("mean")) for d in (1, 2, 3)},
     "global_maxpool": on_first(_global("max")),

@@ -1,17 +1,28 @@
 """Activations and softmax: elementwise, no parameters; FLOPs per element as listed (our stated convention)."""
 from __future__ import annotations
 
+from math import prod
+
 from cnncost.ops import register
-from cnncost.ops.base import Key, Op, OpError
+from cnncost.ops.base import SAVES_INPUT, SAVES_OUTPUT, Key, Op, OpError, Saved
 
 
 class Activation(Op):
     family = "activation"
 
-    def __init__(self, name: str, flops: int, formula: str, keys: tuple = ()):
+    def __init__(self, name: str, flops: int, formula: str, keys: tuple = (), saves: str = "input", in_place: bool = False):
         self.name, self.flops_per_element, self.keys = name, flops, keys
         self.doc = formula
         self.flops_doc = f"{flops} per element"
+        self.saves, self.in_place = saves, in_place
+
+    def saved(self, attrs, in_shapes, out_shape):
+        """PyTorch's derivative reads the input or the output. Run in place, an op whose derivative reads the
+        input (relu6 = hardtanh_) has autograd keep a copy of the input before it is overwritten (measured with
+        torch 2.13: mobilenet_v2 saves 0.69× our figure without the copy)."""
+        if self.saves == "output":
+            return SAVES_OUTPUT
+        return (Saved(elements=prod(in_shapes[0])),) if self.in_place else SAVES_INPUT
 
 
 class Softmax(Op):
@@ -22,6 +33,9 @@ class Softmax(Op):
     flops_per_element = 3
     flops_doc = "3 per element (exp, sum, divide)"
 
+    def saved(self, attrs, in_shapes, out_shape):
+        return SAVES_OUTPUT
+
     def output_shape(self, attrs, in_shapes):
         shape = in_shapes[0]
         if not -len(shape) <= attrs["axis"] < len(shape):
@@ -30,11 +44,11 @@ class Softmax(Op):
 
 
 register(
-    Activation("relu", 1, "max(x, 0)"),
-    Activation("relu6", 2, "min(max(x, 0), 6)"),
+    Activation("relu", 1, "max(x, 0)", saves="output", in_place=True),
+    Activation("relu6", 2, "min(max(x, 0), 6)", in_place=True),
     Activation("leaky_relu", 2, "x if x > 0 else slope·x", (Key("slope", "float", 0.01, "negative slope"),)),
-    Activation("sigmoid", 4, "1 / (1 + exp(−x))"),
-    Activation("tanh", 5, "tanh(x)"),
+    Activation("sigmoid", 4, "1 / (1 + exp(−x))", saves="output"),
+    Activation("tanh", 5, "tanh(x)", saves="output"),
     Activation(
         "gelu",
         8,

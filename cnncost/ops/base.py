@@ -37,6 +37,22 @@ class Key:
         return self.default is REQUIRED
 
 
+@dataclass(frozen=True)
+class Saved:
+    """One tensor an op's backward pass keeps (what autograd saves): one of its inputs, its output, or a tensor
+    of its own of `elements` per sample (per batch when per_sample is False), each `element_bytes` large
+    (None: the report's dtype)."""
+
+    input: int | None = None
+    output: bool = False
+    elements: int = 0
+    element_bytes: int | None = None
+    per_sample: bool = True
+
+
+SAVES_INPUT, SAVES_OUTPUT = (Saved(input=0),), (Saved(output=True),)
+
+
 class Op:
     """Base op: elementwise, shape-preserving, no parameters, no MACs; subclasses override."""
 
@@ -51,6 +67,8 @@ class Op:
     elementwise = True  # shape-preserving; the lecture view folds these rows into the layer before
     counts_as_layer = False  # a weighted layer that papers count in a network's depth (VGG-16's 16)
     absorbs_batchnorm = False  # a batchnorm reading only this layer folds into its weights at inference
+    in_place = False  # overwrites its first input when nothing else reads it (torchvision's ReLU(inplace=True))
+    view = False  # its output is a view of its first input's storage (flatten, a channel slice)
 
     def normalize(self, raw: dict) -> dict:
         """Check keys and types, fill defaults; raise OpError(key=...) for the offending key."""
@@ -99,6 +117,10 @@ class Op:
     def flops(self, attrs: dict, in_shapes: list[tuple], out_shape: tuple) -> int:
         """FLOPs per sample: 2 per MAC plus the op's documented elementwise cost."""
         return 2 * self.macs(attrs, in_shapes, out_shape) + self.flops_per_element * prod(out_shape)
+
+    def saved(self, attrs: dict, in_shapes: list[tuple], out_shape: tuple) -> tuple[Saved, ...]:
+        """What the backward pass needs kept from the forward (PyTorch's autograd); nothing by default."""
+        return ()
 
     def window(self, attrs: dict, in_shapes: list[tuple]):
         """Per spatial axis (effective kernel, stride) for the receptive field, or None if pointwise."""

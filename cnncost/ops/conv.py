@@ -4,7 +4,7 @@ from __future__ import annotations
 from math import prod
 
 from cnncost.ops import register
-from cnncost.ops.base import Key, Op, OpError
+from cnncost.ops.base import SAVES_INPUT, Key, Op, OpError
 from cnncost.ops.window import dropped_warnings, effective_kernel, output_size, pads, sliding
 
 
@@ -52,6 +52,9 @@ class Conv(Op):
 
     def flops(self, attrs, in_shapes, out_shape):
         return 2 * self.macs(attrs, in_shapes, out_shape) + (prod(out_shape) if attrs["bias"] else 0)
+
+    def saved(self, attrs, in_shapes, out_shape):
+        return SAVES_INPUT  # for the weight gradient (the weight itself is a parameter)
 
     def window(self, attrs, in_shapes):
         _, kernels, pad_list = self.geometry(attrs, in_shapes[0])

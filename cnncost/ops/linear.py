@@ -4,7 +4,7 @@ from __future__ import annotations
 from math import prod
 
 from cnncost.ops import register
-from cnncost.ops.base import Key, Op
+from cnncost.ops.base import SAVES_INPUT, Key, Op
 from cnncost.ops.window import sliding, whole
 
 
@@ -28,6 +28,9 @@ class Linear(Op):
 
     def flops(self, attrs, in_shapes, out_shape):
         return 2 * self.macs(attrs, in_shapes, out_shape) + (prod(out_shape) if attrs["bias"] else 0)
+
+    def saved(self, attrs, in_shapes, out_shape):
+        return SAVES_INPUT  # for the weight gradient
 
     def window(self, attrs, in_shapes):
         return _whole(in_shapes[0]) if len(in_shapes[0]) > 1 and in_shapes[0][1:] else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 from math import prod
 
 from cnncost.ops import register
-from cnncost.ops.base import Key, Op, OpError, fmt_shape
+from cnncost.ops.base import Key, Op, OpError, Saved, fmt_shape
 
 
 class Add(Op):
@@ -14,6 +14,7 @@ class Add(Op):
     arity = (2, None)
     flops_doc = "inputs−1 per output element"
     elementwise = False
+    in_place = True  # torchvision's `out += identity`; a sum's backward keeps nothing
 
     def output_shape(self, attrs, in_shapes):
         first = in_shapes[0]
@@ -29,6 +30,11 @@ class Add(Op):
 class Mul(Add):
     name = "mul"
     doc = "elementwise product with broadcasting (squeeze-excite gating: C×H×W · C×1×1)"
+    in_place = False
+
+    def saved(self, attrs, in_shapes, out_shape):
+        """Each factor, for the other's gradient."""
+        return tuple(Saved(input=i) for i in range(len(in_shapes)))
 
     def output_shape(self, attrs, in_shapes):
         out = in_shapes[0]

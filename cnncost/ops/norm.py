@@ -4,7 +4,7 @@ from __future__ import annotations
 from math import prod
 
 from cnncost.ops import register
-from cnncost.ops.base import Key, Op, OpError
+from cnncost.ops.base import Key, Op, OpError, Saved
 
 EPS = Key("eps", "float", 1e-5, "added to the variance")
 
@@ -23,6 +23,10 @@ class BatchNorm(Op):
     def buffers(self, attrs, in_shapes):
         return 2 * in_shapes[0][0]  # running mean and variance
 
+    def saved(self, attrs, in_shapes, out_shape):
+        """Training mode: its input and the batch's mean and inverse std per channel (not its output)."""
+        return (Saved(input=0), Saved(elements=2 * in_shapes[0][0], per_sample=False))
+
 
 class StatNorm(Op):
     """Norms that compute statistics per sample: 5 FLOPs per element for them, plus 2 for the affine."""
@@ -35,6 +39,13 @@ class StatNorm(Op):
 
     def params(self, attrs, in_shapes):
         return 2 * in_shapes[0][0] if attrs["affine"] else 0
+
+    def saved(self, attrs, in_shapes, out_shape):
+        """Its input and a mean and inverse std per normalized group of each sample."""
+        return (Saved(input=0), Saved(elements=2 * self.statistics(attrs, in_shapes[0])))
+
+    def statistics(self, attrs, shape) -> int:
+        return shape[0]  # per sample: one per channel
 
 
 class InstanceNorm(StatNorm):
@@ -52,6 +63,9 @@ class GroupNorm(StatNorm):
         if in_shapes[0][0] % attrs["groups"]:
             raise OpError(f"groups={attrs['groups']} must divide the {in_shapes[0][0]} channels", "groups")
         return in_shapes[0]
+
+    def statistics(self, attrs, shape):
+        return attrs["groups"]
 
 
 class LayerNorm(StatNorm):
@@ -76,6 +90,9 @@ class LayerNorm(StatNorm):
     def params(self, attrs, in_shapes):
         return 2 * prod(self.normalized_shape(attrs, in_shapes[0])) if attrs["affine"] else 0
 
+    def statistics(self, attrs, shape):
+        return prod(shape) // prod(self.normalized_shape(attrs, shape))
+
 
 class LocalResponseNorm(Op):
     name = "lrn"
@@ -91,6 +108,13 @@ class LocalResponseNorm(Op):
 
     def flops(self, attrs, in_shapes, out_shape):
         return prod(out_shape) * (2 * attrs["size"] + 3)
+
+    def saved(self, attrs, in_shapes, out_shape):
+        """PyTorch's local_response_norm is composed of differentiable steps: the input (squared, and divided),
+        the squares padded by size − 1 channels (average-pooled), the scaled sum (raised to beta) and its power
+        (the divisor)."""
+        channels, spatial = in_shapes[0][0], prod(in_shapes[0][1:])
+        return (Saved(input=0), Saved(elements=(channels + attrs["size"] - 1) * spatial), Saved(elements=2 * channels * spatial))
 
 
 register(BatchNorm(), InstanceNorm(), GroupNorm(), LayerNorm(), LocalResponseNorm())

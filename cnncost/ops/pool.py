@@ -5,8 +5,15 @@ from fractions import Fraction
 from math import prod
 
 from cnncost.ops import register
-from cnncost.ops.base import Key, Op, OpError
+from cnncost.ops.base import SAVES_INPUT, Key, Op, OpError, Saved
 from cnncost.ops.window import Window, dropped_warnings, effective_kernel, envelope, output_size, sliding, whole
+
+
+def _saved_by(reduction: str, out_shape: tuple) -> tuple:
+    """Windowed and adaptive pooling save their input; max pooling also the int64 index of each output's maximum."""
+    if reduction == "max":
+        return (Saved(input=0), Saved(elements=prod(out_shape), element_bytes=8))
+    return SAVES_INPUT
 
 
 class Pool(Op):
@@ -61,6 +68,9 @@ class Pool(Op):
         _, kernels, pad_list = self.geometry(attrs, in_shapes[0])
         return [sliding(k, s, before) for k, s, (before, _) in zip(kernels, attrs["stride"], pad_list)]
 
+    def saved(self, attrs, in_shapes, out_shape):
+        return _saved_by(self.reduction, out_shape)
+
     def warnings(self, attrs, in_shapes):
         sizes, kernels, pad_list = self.geometry(attrs, in_shapes[0])
         return dropped_warnings(sizes, kernels, attrs["stride"], pad_list, attrs["ceil_mode"])
@@ -81,6 +91,9 @@ class AdaptivePool(Op):
 
     def output_shape(self, attrs, in_shapes):
         return (in_shapes[0][0], *attrs["output"])
+
+    def saved(self, attrs, in_shapes, out_shape):
+        return _saved_by(self.reduction, out_shape)
 
     def flops(self, attrs, in_shapes, out_shape):
         return prod(in_shapes[0])
@@ -121,6 +134,10 @@ class GlobalPool(Op):
     def output_shape(self, attrs, in_shapes):
         shape = in_shapes[0]
         return (shape[0], *[1] * (len(shape) - 1)) if attrs["keepdims"] else (shape[0],)
+
+    def saved(self, attrs, in_shapes, out_shape):
+        """A global max (amax) keeps its input and output to find the maxima; a mean keeps nothing."""
+        return (Saved(input=0), Saved(output=True)) if self.reduction == "max" else ()
 
     def flops(self, attrs, in_shapes, out_shape):
         return prod(in_shapes[0])

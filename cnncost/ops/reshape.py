@@ -4,7 +4,7 @@ from __future__ import annotations
 from math import prod
 
 from cnncost.ops import register
-from cnncost.ops.base import Key, Op, OpError
+from cnncost.ops.base import Key, Op, OpError, Saved
 from cnncost.ops.window import whole
 
 
@@ -13,6 +13,7 @@ class Flatten(Op):
     family = "reshape"
     doc = "flatten every per-sample axis into one (PyTorch flatten(x, 1))"
     elementwise = False
+    view = True
 
     def output_shape(self, attrs, in_shapes):
         return (prod(in_shapes[0]),)
@@ -24,8 +25,19 @@ class Flatten(Op):
 class Passthrough(Op):
     family = "other"
 
+    view = True
+
     def __init__(self, name: str, doc: str, keys: tuple = ()):
         self.name, self.doc, self.keys = name, doc, keys
+
+
+class Dropout(Passthrough):
+    view = False
+
+    def saved(self, attrs, in_shapes, out_shape):
+        """Training mode on the CPU: input × a float32 mask of kept elements scaled by 1/(1 − p), and a product
+        saves both factors. (CUDA's fused kernel saves only a 1-byte mask.)"""
+        return (Saved(input=0), Saved(elements=prod(in_shapes[0])))
 
 
 class ChannelShuffle(Op):
@@ -46,6 +58,7 @@ class Chunk(Op):
     doc = "take one of `chunks` equal channel slices (torch.chunk: slices of ceil(C/chunks))"
     keys = (Key("chunks", "int", doc="number of slices"), Key("index", "count", doc="which slice, from 0"))
     elementwise = False
+    view = True
 
     def output_shape(self, attrs, in_shapes):
         channels = in_shapes[0][0]
@@ -62,6 +75,7 @@ class Split(Op):
     doc = "take one channel slice of given sizes (torch.split with a list)"
     keys = (Key("sizes", "int_list", doc="slice sizes, summing to C"), Key("index", "count", doc="which slice, from 0"))
     elementwise = False
+    view = True
 
     def output_shape(self, attrs, in_shapes):
         sizes, channels = attrs["sizes"], in_shapes[0][0]
@@ -75,7 +89,7 @@ class Split(Op):
 register(
     Flatten(),
     Passthrough("identity", "pass the input through unchanged"),
-    Passthrough("dropout", "identity at inference; zeroes a fraction p in training", (Key("p", "fraction", 0.5, "drop probability, 0 to 1"),)),
+    Dropout("dropout", "identity at inference; zeroes a fraction p in training", (Key("p", "fraction", 0.5, "drop probability, 0 to 1"),)),
     ChannelShuffle(),
     Chunk(),
     Split(),

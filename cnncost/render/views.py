@@ -74,8 +74,11 @@ def standard_view(report: Report, depth: int | None = None) -> View:
         ("MACs", f"{t.macs:,} ({units.count(t.macs)} MACs) = {units.count(t.flops)} FLOPs with elementwise ops"),
         ("Activations", f"{units.size(t.activation_bytes)} all outputs; input {units.size(t.input_bytes)}"),
         ("Peak (inference)", f"{units.size(t.peak_activation_bytes)} at {t.peak_layer} (liveness, input counted)"),
-        ("Training", f"{units.size(t.training_activation_bytes)} kept for the backward pass (input + every output)"),
+        ("Training", f"{units.size(t.training_activation_bytes)} saved for the backward pass (what autograd keeps, each tensor once)"),
     )
+    if t.training_total_bytes is not None:
+        totals += (("Training step", f"{units.size(t.training_total_bytes)} with {t.optimizer}: params + buffers + gradients + "
+                    "optimizer state + saved activations + backward transient (largest output gradient + its inputs' gradients)"),)
     totals += unused_section(report)
     notes = [conventions(report)]
     notes += [f"⚠ {row.name}: {w}" for row in report.layers for w in row.warnings]
