@@ -271,9 +271,9 @@ class ForwardRun:
         conv = self.original[node.name]
         params, buffers = init_weights(conv.op, conv.attrs, input_shapes, self.rng(conv.name))
         bn = self.original[self.folds[node.name]]
-        out_shape = (self.batch, params["weight"].shape[0])
+        out_shape = (self.batch, conv.attrs["out"])
         bn_params, bn_buffers = init_weights(bn.op, bn.attrs, [out_shape], self.rng(bn.name))
-        return fold_conv_weights(params, bn_params, bn_buffers, bn.attrs["eps"]), buffers
+        return fold_conv_weights(conv, params, bn_params, bn_buffers, bn.attrs["eps"]), buffers
 
     def execute(self, report):
         rows = {row.name: row for row in report.layers}
@@ -348,13 +348,15 @@ class ForwardRun:
         return 0
 
 
-def fold_conv_weights(conv: dict, bn: dict, bn_buffers: dict, eps: float) -> dict:
+def fold_conv_weights(node, conv: dict, bn: dict, bn_buffers: dict, eps: float) -> dict:
     """w' = w·γ/√(σ²+ε) per output channel; b' = (b − μ)·γ/√(σ²+ε) + β."""
     import numpy as np
 
+    from cnncost.kernels import scale_out_channels
+
     scale = bn_buffers["running_var"] + np.float32(eps)
     scale = (bn.get("weight", np.ones_like(scale)) / np.sqrt(scale)).astype(np.float32)
-    weight = conv["weight"] * scale.reshape(-1, *[1] * (conv["weight"].ndim - 1))
+    weight = scale_out_channels(node.op, conv["weight"], scale, node.attrs["groups"])
     bias = conv.get("bias", np.zeros_like(scale))
     bias = (bias - bn_buffers["running_mean"]) * scale + bn.get("bias", np.zeros_like(scale))
     return {"weight": weight.astype(np.float32), "bias": bias.astype(np.float32)}

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import activation, conv, linear, merge, norm, pool, reshape
+from . import activation, border, conv, conv_transpose, linear, merge, norm, pool, reshape, resample
 from .base import Kernel, Weights
 from .conv import im2col_bytes
 from .counting import MacCounter, counted_matmul
 from .memory import reuse_freed_memory
 
-__all__ = ["KERNEL_OPS", "MacCounter", "counted_matmul", "forward", "im2col_bytes", "init_weights", "reuse_freed_memory"]
+__all__ = ["KERNEL_OPS", "MacCounter", "counted_matmul", "forward", "im2col_bytes", "init_weights", "reuse_freed_memory",
+           "scale_out_channels"]
 
-_FAMILIES = (conv, pool, norm, activation, linear, merge, reshape)
+_FAMILIES = (border, conv, conv_transpose, pool, norm, activation, linear, merge, reshape, resample)
 _KERNELS: dict[str, Kernel] = {name: k for family in _FAMILIES for name, k in family.KERNELS.items()}
 assert len(_KERNELS) == sum(len(family.KERNELS) for family in _FAMILIES), "an op name is defined by two families"
 
@@ -36,3 +37,8 @@ def init_weights(op: str, attrs: dict, input_shapes: list[tuple[int, ...]], rng:
 def forward(op: str, attrs: dict, inputs: list[np.ndarray], params: dict, buffers: dict, counter: MacCounter) -> np.ndarray:
     """One layer's float32 output; convolutions and linear layers add their executed MACs to `counter`."""
     return _kernel(op).run(attrs, inputs, params, buffers, counter)
+
+
+def scale_out_channels(op: str, weight: np.ndarray, scale: np.ndarray, groups: int) -> np.ndarray:
+    """The layer's weight with each output channel scaled (batchnorm folding); the layout is the kernel's to know."""
+    return _kernel(op).scale_out_channels(weight, scale, groups)

@@ -18,11 +18,14 @@ def no_weights(attrs: dict, input_shapes: list[tuple[int, ...]], rng: np.random.
 class Kernel:
     """One op's numpy forward and, when it has weights, how to allocate them.
 
-    run(attrs, inputs, params, buffers, counter) -> output; init(attrs, input_shapes, rng) -> (params, buffers).
+    run(attrs, inputs, params, buffers, counter) -> output; init(attrs, input_shapes, rng) -> (params, buffers);
+    scale_out_channels(weight, scale, groups) -> the weight with each output channel's taps multiplied by its
+    scale (what folding a batchnorm into the layer does to it).
     """
 
     run: Callable[..., np.ndarray]
     init: Callable[..., Weights] = no_weights
+    scale_out_channels: Callable[..., np.ndarray] = lambda weight, scale, groups: weight * scale.reshape(-1, *[1] * (weight.ndim - 1))
 
 
 def on_first(fn: Callable[[np.ndarray, dict], np.ndarray]) -> Kernel:
