@@ -291,7 +291,7 @@ def test_verify_passes_on_lenet5(run):
 
 def test_budget_options_are_the_budget_keys():
     from cnncost.budget import METRICS
-    from cnncost.cli_workflows import BUDGET_KEYS
+    from cnncost.cli.options import BUDGET_KEYS
 
     assert BUDGET_KEYS == tuple(METRICS)
 

@@ -12,6 +12,8 @@ from cnncost.ops.window import Window, dropped_warnings, effective_kernel, outpu
 class Conv(Op):
     family = "conv"
     elementwise = False
+    counts_as_layer = True
+    absorbs_batchnorm = True
     flops_doc = "2·MACs, plus 1 per output element for the bias add"
 
     def __init__(self, spatial: int):
@@ -63,6 +65,9 @@ class Conv(Op):
             return []
         sizes, kernels, pad_list = self.geometry(attrs, in_shapes[0])
         return dropped_warnings(sizes, kernels, attrs["stride"], pad_list)
+
+    def filters(self, attrs):
+        return attrs["out"]
 
     def group(self, attrs, in_shapes):
         groups = attrs["groups"]

@@ -1,0 +1,52 @@
+"""`check`: validate specs and enforce their budgets, for CI. (Named apart from cnncost.check, which does the work.)"""
+from __future__ import annotations
+
+import click
+
+from cnncost.cli.options import batch_option, budget_options, dtype_option, force_option, input_option, output_option
+from cnncost.cli.output import check_output, emit, emit_rich
+from cnncost.errors import CnnCostError
+
+
+@click.command()
+@click.argument("specs", nargs=-1, required=True)
+@click.option("--budgets", "budgets_file", type=click.Path(exists=True, dir_okay=False), help="YAML file mapping spec names or globs to limits.")
+@budget_options
+@input_option
+@batch_option
+@dtype_option
+@click.option("--verify", is_flag=True, help="Also run the independent numpy forward pass and compare.")
+@click.option("--allow", type=click.Choice(("warning", "unused")), multiple=True, help="Do not fail on layer warnings or on layers that never reach the output.")
+@click.option("--format", "fmt", type=click.Choice(("text", "github", "junit", "json")), default="text", show_default=True)
+@output_option
+@force_option
+def check(specs, budgets_file, input_shape, batch, dtype, verify, allow, fmt, output, force, **maxima):
+    """Validate SPECS (files, globs, folders, bundled names) and enforce their budgets.
+
+    Exit 0 when every spec passes, 1 when a budget or check fails, 2 when a spec or argument is invalid.
+    """
+    from cnncost.budget import load_rules, read_limits
+    from cnncost.check import check_spec, expand_sources, worst_exit_code
+    from cnncost.render import ci
+
+    check_output(output, force=force)
+    cli_limits = read_limits({key[4:]: text for key, text in maxima.items() if text is not None}, "command line")
+    rules = load_rules(budgets_file) if budgets_file else ()
+    verifier = _verifier() if verify else None
+    settings = dict(rules=rules, cli_limits=cli_limits, batch=batch, dtype=dtype, input_shape=input_shape, verify=verifier, allow=allow)
+    results = [check_spec(source, **settings) for source in expand_sources(specs)]
+    if fmt == "text":
+        emit_rich(ci.to_rich(results), output)
+    elif fmt == "json":
+        emit(ci.to_json(results, batch, dtype), output)
+    else:
+        emit(ci.to_github(results) if fmt == "github" else ci.to_junit(results), output)
+    return worst_exit_code(results)
+
+
+def _verifier():
+    try:
+        from cnncost.verify import verify_spec
+    except ImportError as exc:
+        raise CnnCostError(f"--verify needs cnncost.verify, which cannot be imported here ({exc})", None, "run without --verify") from None
+    return verify_spec

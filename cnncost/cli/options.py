@@ -1,0 +1,43 @@
+"""Options several commands share, declared once so their spelling and help stay the same everywhere."""
+from __future__ import annotations
+
+import click
+
+from cnncost.errors import CnnCostError
+
+FORMATS = ("table", "json", "csv", "markdown")
+DTYPES = ("float32", "float16", "bfloat16", "int8")
+
+# The keys of cnncost.budget.METRICS, as --max-KEY options; spelled out so start-up need not import
+# cnncost.budget (tests/test_workflows.py keeps the two lists equal).
+BUDGET_KEYS = (
+    "params", "macs", "flops", "activation_bytes", "peak_activation_bytes", "training_activation_bytes",
+    "param_bytes", "layer_params", "layer_macs", "layer_flops", "layer_activation_bytes",
+)
+
+
+def _shape(ctx, param, value):
+    if value is None:
+        return None
+    from cnncost.spec import parse_shape
+
+    try:
+        return parse_shape(value, None, "--input")
+    except CnnCostError as exc:
+        raise click.BadParameter(exc.message + (f" ({exc.hint})" if exc.hint else "")) from None
+
+
+input_option = click.option("--input", "input_shape", callback=_shape, metavar="CxHxW", help="Input shape per sample, overriding the spec's, e.g. 3x224x224.")
+batch_option = click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Batch size (MACs, FLOPs and bytes cover the whole batch).")
+dtype_option = click.option("--dtype", type=click.Choice(DTYPES), default="float32", show_default=True, help="Element type for memory figures.")
+output_option = click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file (atomically) instead of stdout.")
+force_option = click.option("--force", is_flag=True, help="Overwrite an existing --output file.")
+
+
+def budget_options(command):
+    """One --max-KEY option per budget metric."""
+    for key in reversed(BUDGET_KEYS):
+        what = f"any single layer's {key[6:]}" if key.startswith("layer_") else f"total {key}"
+        example = "64MiB" if key.endswith("bytes") else "600M"
+        command = click.option(f"--max-{key.replace('_', '-')}", f"max_{key}", metavar="LIMIT", help=f"Limit on {what}, e.g. {example}.")(command)
+    return command

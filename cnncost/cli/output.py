@@ -1,0 +1,76 @@
+"""Where a command's result goes: stdout or an --output file (atomically), as text, a rich renderable or a view."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+def check_output(*paths: str | None, force: bool) -> None:
+    """Refuse an unusable --output (or --plot) before any work, so a refusal costs nothing and leaves nothing."""
+    from cnncost.output import check_writable
+
+    for path in paths:
+        if path:
+            check_writable(path, force)
+
+
+class progress_bar:
+    """A progress bar on stderr when it is a terminal; silent when piped."""
+
+    def __init__(self, label: str, total: int):
+        self.label, self.total, self.bar = label, total, None
+
+    def __enter__(self):
+        if not sys.stderr.isatty():
+            return None
+        from rich.console import Console
+        from rich.progress import Progress
+
+        self.bar = Progress(console=Console(stderr=True), transient=True)
+        self.bar.start()
+        task = self.bar.add_task(self.label, total=self.total)
+        return lambda: self.bar.advance(task)
+
+    def __exit__(self, *exc):
+        if self.bar:
+            self.bar.stop()
+        return False
+
+
+def emit_view(view, fmt: str, output: str | None) -> None:
+    if fmt == "markdown":
+        from cnncost.render.text import to_markdown
+
+        return emit(to_markdown(view), output)
+    if fmt == "csv":
+        from cnncost.render.text import to_csv
+
+        return emit(to_csv(view), output)
+    from cnncost.render.table import to_rich
+
+    emit_rich(to_rich(view), output)
+
+
+def emit(text: str, output: str | None) -> None:
+    if output:
+        from cnncost.output import write_atomic
+
+        write_atomic(output, text)
+    else:
+        click.echo(text, nl=False)
+
+
+def emit_rich(renderable, output: str | None) -> None:
+    from rich.console import Console
+
+    if output:
+        import io
+
+        buffer = io.StringIO()
+        Console(file=buffer, width=160, color_system=None).print(renderable)
+        return emit(buffer.getvalue(), output)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)
+    console.print(renderable)

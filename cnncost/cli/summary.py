@@ -1,0 +1,41 @@
+"""`summary`: one model's cost, layer by layer. Imports no numpy (tests check start-up imports)."""
+from __future__ import annotations
+
+import click
+
+from cnncost.cli.options import FORMATS, batch_option, dtype_option, force_option, input_option, output_option
+from cnncost.cli.output import check_output, emit, emit_view
+
+
+@click.command()
+@click.argument("spec")
+@input_option
+@batch_option
+@dtype_option
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--columns", type=click.Choice(("standard", "lecture")), default="standard", show_default=True, help="lecture: the seed notes' AlexNet columns.")
+@click.option("--depth", type=click.IntRange(min=1), help="Fold layers deeper than N into their block's subtotal.")
+@click.option("--group-by", type=click.Choice(("op",)), help="One row per kind of layer (1×1 conv, depthwise conv, ...).")
+@click.option("--strict", is_flag=True, help="Treat warnings (e.g. a stride that skips input rows) as errors.")
+@click.option("--fold-bn", is_flag=True, help="Inference cost after folding each batchnorm into the conv before it.")
+@output_option
+@force_option
+def summary(spec, input_shape, batch, dtype, fmt, columns, depth, group_by, strict, fold_bn, output, force):
+    """Per-layer shapes, parameters, MACs, memory and receptive field of SPEC (a file or bundled name)."""
+    from cnncost import analyze
+
+    check_output(output, force=force)
+    report = analyze(spec, input=input_shape, batch=batch, dtype=dtype, strict=strict, fold_bn=fold_bn)
+    if fmt == "json":
+        from cnncost.render.text import to_json
+
+        return emit(to_json(report), output)
+    from cnncost.render import views
+
+    if group_by:
+        view = views.kinds_view(report)
+    elif columns == "lecture":
+        view = views.lecture_view(report)
+    else:
+        view = views.standard_view(report, depth)
+    emit_view(view, fmt, output)

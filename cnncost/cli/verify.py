@@ -1,0 +1,37 @@
+"""`verify`: the independent numpy forward pass, checked against the analytic report."""
+from __future__ import annotations
+
+import click
+
+from cnncost.cli.options import batch_option, force_option, input_option, output_option
+from cnncost.cli.output import check_output, emit, emit_rich, progress_bar
+
+
+@click.command()
+@click.argument("spec")
+@input_option
+@batch_option
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights and input.")
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
+@click.option("--fold-bn", is_flag=True, help="Also check that folding batchnorm into convs leaves the output unchanged.")
+@click.option("--max-memory", metavar="SIZE", help="Refuse runs estimated above this (e.g. 4GiB); default: half the available RAM.")
+@output_option
+@force_option
+def verify(spec, input_shape, batch, seed, fmt, fold_bn, max_memory, output, force):
+    """Run SPEC's forward pass in numpy and check every predicted shape, param count, MAC count and the peak memory."""
+    from cnncost.spec import load
+    from cnncost.units import parse_bytes
+    from cnncost.verify import verify_spec
+
+    check_output(output, force=force)
+    limit = parse_bytes(max_memory, "--max-memory") if max_memory else None
+    loaded = load(spec, input_shape)
+    with progress_bar(f"verify {loaded.name}", len(loaded.graph.nodes) * (2 if fold_bn else 1)) as advance:
+        result = verify_spec(loaded, batch=batch, seed=seed, fold_bn=fold_bn, max_memory=limit, progress=advance)
+    from cnncost.render import verify as render
+
+    if fmt == "json":
+        emit(render.verify_to_json(result), output)
+    else:
+        emit_rich(render.verify_to_rich(result), output)
+    return 0 if result.passed else 1
