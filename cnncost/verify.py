@@ -138,10 +138,14 @@ def workspace_bytes(node, input_shape: tuple) -> int:
     Max or average pooling with padding (or ceil_mode) first copies its input into a padded array; along
     each axis that is at most the input, the pad before and max(pad, effective kernel) after, and the
     partial result pooled from it is no larger. LRN pads its squares with size − 1 zero channels. A huge
-    pad or window on a tiny input is refused here, not by the OS."""
-    from cnncost.kernels import im2col_bytes
+    pad or window on a tiny input is refused here, not by the OS. A kernel that declares its workspace
+    (a transposed convolution's per-tap products) answers for itself."""
+    from cnncost.kernels import declared_workspace, im2col_bytes
 
     attrs = node.attrs
+    declared = declared_workspace(node.op, attrs, input_shape)
+    if declared is not None:
+        return declared
     if node.op.startswith("conv"):
         return im2col_bytes(node.op, attrs, input_shape)
     if node.op == "lrn":

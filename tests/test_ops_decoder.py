@@ -232,3 +232,27 @@ def test_window_holds_every_index_torch_reads(op, raw, shape):
             reached_first |= min(read) - low < window.step or min(read) == low
             reached_last |= high - max(read) < window.step or max(read) == high
         assert reached_first and reached_last, (axis, window)
+
+
+@pytest.mark.parametrize("attrs", [
+    dict(out=8, kernel=(4, 4), stride=(2, 2), padding=(1, 1), output_padding=(0, 0), dilation=(1, 1), groups=1, bias=True),
+    dict(out=6, kernel=(2, 3), stride=(3, 1), padding=(0, 1), output_padding=(2, 0), dilation=(1, 1), groups=2, bias=False),
+])
+def test_conv_transpose_workspace_covers_what_the_kernel_allocates(attrs):
+    """verify's memory estimate: the declared workspace holds the kernel's measured temporaries (tracemalloc sees
+    numpy's allocations; a few KiB of index arrays and bookkeeping aside), and is not more than twice them."""
+    import tracemalloc
+
+    import numpy as np
+
+    from cnncost.kernels import MacCounter, declared_workspace, forward, init_weights
+
+    x = np.ones((2, 4, 24, 20), dtype=np.float32)
+    params, _ = init_weights("conv_transpose2d", attrs, [x.shape], np.random.default_rng(0))
+    tracemalloc.start()
+    y = forward("conv_transpose2d", attrs, [x], params, {}, MacCounter())
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    measured = peak - y.nbytes
+    declared = declared_workspace("conv_transpose2d", attrs, x.shape)
+    assert measured - 4096 <= declared <= 2 * measured

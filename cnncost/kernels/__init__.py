@@ -13,7 +13,7 @@ from .counting import MacCounter, counted_matmul
 from .memory import reuse_freed_memory
 
 __all__ = ["KERNEL_OPS", "MacCounter", "counted_matmul", "forward", "im2col_bytes", "init_weights", "reuse_freed_memory",
-           "scale_out_channels"]
+           "declared_workspace", "scale_out_channels"]
 
 _FAMILIES = (border, conv, conv_transpose, pool, norm, activation, linear, merge, reshape, resample)
 _KERNELS: dict[str, Kernel] = {name: k for family in _FAMILIES for name, k in family.KERNELS.items()}
@@ -42,3 +42,9 @@ def forward(op: str, attrs: dict, inputs: list[np.ndarray], params: dict, buffer
 def scale_out_channels(op: str, weight: np.ndarray, scale: np.ndarray, groups: int) -> np.ndarray:
     """The layer's weight with each output channel scaled (batchnorm folding); the layout is the kernel's to know."""
     return _kernel(op).scale_out_channels(weight, scale, groups)
+
+
+def declared_workspace(op: str, attrs: dict, input_shape: tuple[int, ...]) -> int | None:
+    """Temporary bytes the op's kernel allocates besides its input and output, if the kernel declares them."""
+    kernel = _KERNELS.get(op)
+    return None if kernel is None or kernel.workspace is None else kernel.workspace(attrs, tuple(input_shape))

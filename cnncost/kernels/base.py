@@ -20,12 +20,14 @@ class Kernel:
 
     run(attrs, inputs, params, buffers, counter) -> output; init(attrs, input_shapes, rng) -> (params, buffers);
     scale_out_channels(weight, scale, groups) -> the weight with each output channel's taps multiplied by its
-    scale (what folding a batchnorm into the layer does to it).
+    scale (what folding a batchnorm into the layer does to it); workspace(attrs, input_shape) -> the bytes it
+    allocates besides its input and output, when the kernel declares them.
     """
 
     run: Callable[..., np.ndarray]
     init: Callable[..., Weights] = no_weights
     scale_out_channels: Callable[..., np.ndarray] = lambda weight, scale, groups: weight * scale.reshape(-1, *[1] * (weight.ndim - 1))
+    workspace: Callable[..., int] | None = None
 
 
 def on_first(fn: Callable[[np.ndarray, dict], np.ndarray]) -> Kernel:

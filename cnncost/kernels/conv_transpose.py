@@ -24,15 +24,28 @@ def _sizes(attrs: dict, spatial: tuple) -> tuple:
     )
 
 
+def _scatter_sizes(attrs: dict, spatial: tuple) -> tuple:
+    """The uncropped scatter target per axis: every tap of every input pixel lands inside it, and so does the
+    cropped output (output_padding may reach past the last tap)."""
+    return tuple(max((i - 1) * s + d * (k - 1) + 1, p + o) for i, k, s, d, p, o in
+                 zip(spatial, attrs["kernel"], attrs["stride"], attrs["dilation"], attrs["padding"], _sizes(attrs, spatial)))
+
+
+def _workspace(attrs: dict, input_shape: tuple) -> int:
+    """Bytes besides input and output, all alive at the end: the input and the weights regrouped for the matmul,
+    the product of every pixel with every tap, and the uncropped scatter target; all float32."""
+    n, c, *spatial = input_shape
+    pixels, out, taps = prod(spatial), attrs["out"], prod(attrs["kernel"])
+    weights = c * out // attrs["groups"] * taps
+    return 4 * (n * c * pixels + weights + n * out * taps * pixels + n * out * prod(_scatter_sizes(attrs, tuple(spatial))))
+
+
 def _conv_transpose(attrs: dict, inputs: list, params: dict, buffers: dict, counter: MacCounter) -> np.ndarray:
     x, w, bias = inputs[0], params["weight"], params.get("bias")
     n, c, *spatial = x.shape
     groups, kernel, stride, dilation = attrs["groups"], tuple(attrs["kernel"]), attrs["stride"], attrs["dilation"]
     per_group = w.shape[1]
-    out = _sizes(attrs, tuple(spatial))
-    # The full scatter target: before cropping `padding` from each side, and long enough for output_padding.
-    full = tuple(max((i - 1) * s + d * (k - 1) + 1, p + o)
-                 for i, k, s, d, p, o in zip(spatial, kernel, stride, dilation, attrs["padding"], out))
+    out, full = _sizes(attrs, tuple(spatial)), _scatter_sizes(attrs, tuple(spatial))
     y = np.zeros((n, groups * per_group, *full), dtype=np.float32)
     # (groups, O/g·K, C/g) @ (groups, C/g, N·pixels): every input pixel times every tap.
     wg = w.reshape(groups, c // groups, per_group * prod(kernel)).transpose(0, 2, 1)
@@ -66,5 +79,6 @@ def _scale_out_channels(weight: np.ndarray, scale: np.ndarray, groups: int) -> n
     return (grouped * scale.reshape(groups, 1, per_group, *[1] * len(kernel))).reshape(weight.shape)
 
 
-KERNELS = {f"conv_transpose{d}d": Kernel(run=_conv_transpose, init=_init, scale_out_channels=_scale_out_channels)
+KERNELS = {f"conv_transpose{d}d": Kernel(run=_conv_transpose, init=_init, scale_out_channels=_scale_out_channels,
+                                              workspace=_workspace)
            for d in (1, 2, 3)}
