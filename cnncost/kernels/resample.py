@@ -23,7 +23,7 @@ def _output_sizes(x: np.ndarray, attrs: dict) -> tuple[list[int], list]:
         return list(size) if isinstance(size, tuple) else [size] * len(spatial), [None] * len(spatial)
     scale = attrs["scale"]
     scales = list(scale) if isinstance(scale, tuple) else [scale] * len(spatial)
-    return [floor(n * float(s)) for n, s in zip(spatial, scales)], [float(s) for s in scales]
+    return [floor(n * s) for n, s in zip(spatial, scales)], [float(s) for s in scales]
 
 
 def _coordinate_scale(n: int, out: int, scale, corners: bool) -> np.float32:

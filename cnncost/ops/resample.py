@@ -10,6 +10,7 @@ import struct
 from fractions import Fraction
 from math import floor, prod
 
+from cnncost.limits import MAX_COUNT
 from cnncost.ops import register
 from cnncost.ops.base import Key, Op, OpError, fmt_shape, per_axis
 from cnncost.ops.window import Window, envelope
@@ -59,7 +60,10 @@ class Upsample(Op):
             return [(n, o, None) for n, o in zip(sizes, per_axis(attrs["size"], len(sizes), "size"))]
         out = []
         for n, s in zip(sizes, per_axis(attrs["scale"], len(sizes), "scale")):
-            size = floor(n * float(s))  # PyTorch's rule: the double product, truncated
+            product = n * s  # PyTorch's rule for a float factor: the double product, truncated
+            if product > MAX_COUNT:
+                raise OpError(f"scale {s} makes an axis of {n} over the limit of 10^100", "scale")
+            size = floor(product)
             if size < 1:
                 raise OpError(f"scale {s} leaves no output: floor({n}·{s}) = {size}", "scale")
             out.append((n, size, float(s)))
@@ -127,7 +131,7 @@ def _window(mode: str, n: int, out: int, scale: float | None, corners: bool, axe
         step = Fraction(n - 1, out - 1) if out > 1 else Fraction(n, out)
     else:
         step = 1 / Fraction(scale) if scale else Fraction(n, out)
-    if out <= EXACT_WINDOW_LIMIT:
+    if out <= EXACT_WINDOW_LIMIT and n < 2**24:  # float32 coordinates are exact integers below 2^24
         return envelope(step, (read_range(mode, n, out, step, scale, corners, o) for o in range(out)))
     # A bound: the source coordinate is step·o + (step − 1)/2 up to float rounding; the taps reach 1 or 2 past it.
     reach = {"nearest": (0, 0), "bicubic": (1, 2)}.get(mode, (0, 1))
