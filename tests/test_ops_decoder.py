@@ -256,3 +256,25 @@ def test_conv_transpose_workspace_covers_what_the_kernel_allocates(attrs):
     measured = peak - y.nbytes
     declared = declared_workspace("conv_transpose2d", attrs, x.shape)
     assert measured - 4096 <= declared <= 2 * measured
+
+
+@pytest.mark.parametrize("layer, valid", [
+    ({"pad": {"padding": [[1, 2], 3], "mode": "reflect"}}, True),
+    ({"pad": {"padding": [[1, 2, 3]]}}, False),
+    ({"pad": {"padding": 1, "mode": "mirror"}}, False),
+    ({"upsample": {"scale": 1.5, "mode": "bilinear", "align_corners": True}}, True),
+    ({"upsample": {"scale": [2, 0.5]}}, True),
+    ({"upsample": {"size": [0, 4]}}, False),
+    ({"crop": {"like": "enc1", "offset": [0, 2]}}, True),
+    ({"crop": {"like": 3}}, False),
+    ({"conv_transpose2d": {"out": 8, "kernel": 4, "stride": 2, "padding": 1, "output_padding": [1, 0]}}, True),
+    ({"conv_transpose2d": {"kernel": 4}}, False),
+    ({"pixel_shuffle": {"factor": 3}}, True),
+    ({"pixel_unshuffle": None}, False),
+])
+def test_schema_judges_the_decoder_ops(layer, valid):
+    from test_workflows import validate
+
+    from cnncost.schema import spec_schema
+
+    assert validate({"name": "t", "input": "3x8x8", "layers": [layer]}, spec_schema()) is valid
