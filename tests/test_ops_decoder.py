@@ -150,6 +150,7 @@ def test_crop_size_offset_and_centring():
     assert layer("crop: {size: [4, 3]}", "2x9x8").receptive_field[0].start == 2
     assert layer("crop: {size: [4, 3], offset: [5, 0]}", "2x9x8").receptive_field[1].start == 0
     assert "cannot cut 4 rows from 6 out of 9" in error("  - crop: {size: [4, 3], offset: [6, 0]}\n", "2x9x8")
+    assert "cannot cut 9 cols out of 8" in error("  - crop: {size: [4, 9]}\n", "2x9x8")  # centring would start at −1
 
 
 def test_crop_like_an_unknown_layer_is_located():

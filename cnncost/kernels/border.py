@@ -30,7 +30,7 @@ def _crop(attrs: dict, inputs: list, params: dict, buffers: dict, counter) -> np
         offsets = [(n - t) // 2 for n, t in zip(spatial, target)]
     else:
         offsets = _per_axis(attrs["offset"], len(spatial))
-    if any(o + t > n for n, t, o in zip(spatial, target, offsets)):
+    if any(t > n or o + t > n for n, t, o in zip(spatial, target, offsets)):
         raise ValueError(f"crop of {tuple(target)} at {tuple(offsets)} runs past an input of {tuple(spatial)}")
     return np.ascontiguousarray(x[(..., *(slice(o, o + t) for o, t in zip(offsets, target)))])
 

@@ -103,8 +103,9 @@ class Crop(Op):
             target = per_axis(attrs["size"], axes, "size")
         offsets = per_axis(attrs["offset"], axes, "offset") if attrs["offset"] is not None else [(n - t) // 2 for n, t in zip(shape[1:], target)]
         for name, n, t, start in zip(AXIS_NAMES[axes], shape[1:], target, offsets):
-            if start + t > n:
-                raise OpError(f"cannot cut {t} {name} from {start} out of {n}" + (" (offset + size > input)" if start else ""),
+            if t > n or start + t > n:
+                where = f" from {start}" if attrs["offset"] is not None else ""
+                raise OpError(f"cannot cut {t} {name}{where} out of {n}",
                               "offset" if attrs["offset"] is not None else "like" if attrs["like"] else "size")
         return list(zip(offsets, target))
 
