@@ -119,3 +119,65 @@ def test_verify_passes_at_the_specs_own_size(name):
     result = verify_spec(load(name), fold_bn=True)
     assert result.passed, result.failures
     assert result.folded_layers == (4 if name == "dcgan_generator" else 0)
+
+
+UNET_1D = """
+name: unet_geometry
+input: 1x572
+blocks:
+  double:
+    layers: [{conv1d: {out: 1, kernel: 3}}, {conv1d: {out: 1, kernel: 3}}]
+  down:
+    layers: [{avgpool1d: {kernel: 2}}, double]
+  up:
+    args: {skip: null}
+    layers:
+      - conv_transpose1d: {name: upconv, out: 1, kernel: 2, stride: 2}
+      - crop: {name: crop, inputs: $skip, like: upconv}
+      - add: {inputs: [crop, upconv]}
+      - double
+layers:
+  - double: {name: e1}
+  - down: {name: e2}
+  - down: {name: e3}
+  - down: {name: e4}
+  - down: {name: bottom}
+  - up: {skip: e4}
+  - up: {skip: e3}
+  - up: {skip: e2}
+  - up: {skip: e1}
+"""
+
+
+def test_unet_receptive_field_is_the_envelope_torch_measures():
+    """U-Net's geometry along one axis (1 channel, linear, average pooling so every tap carries gradient): the
+    receptive field reported for the output is the hull of what each output pixel reads in torch, over every
+    position (a pixel sees 188 to 204 inputs depending on its position modulo 16; together 215). The pattern
+    repeats every 16 outputs (four stride-2 levels), so three periods show every phase."""
+    from cnncost.spec import load_text
+
+    F = torch.nn.functional
+    torch.manual_seed(0)
+
+    def conv(x):
+        return F.conv1d(x, torch.rand(1, 1, 3, dtype=torch.float64) + 0.1)
+
+    x = torch.rand(1, 1, 572, dtype=torch.float64, requires_grad=True)
+    h = conv(conv(x))
+    skips = [h]
+    for _ in range(4):
+        h = conv(conv(F.avg_pool1d(h, 2)))
+        skips.append(h)
+    for skip in reversed(skips[:-1]):
+        h = F.conv_transpose1d(h, torch.rand(1, 1, 2, dtype=torch.float64) + 0.1, stride=2)
+        margin = (skip.shape[2] - h.shape[2]) // 2
+        h = conv(conv(skip[:, :, margin:margin + h.shape[2]] + h))
+    low, high = [], []
+    for o in range(48):
+        (grad,) = torch.autograd.grad(h[0, 0, o], x, retain_graph=True)
+        read = grad[0, 0].nonzero().flatten()
+        low.append(read.min().item() - o)
+        high.append(read.max().item() - o)
+    field = cnncost.analyze(load_text(UNET_1D)).layers[-1].receptive_field[0]
+    assert (field.size, field.jump) == (max(high) - min(low) + 1, 1)  # 215 = 199 − (−15) + 1
+    assert field.start == (min(low) + max(high)) / 2  # 92: element 0's view is centred 92 pixels in
