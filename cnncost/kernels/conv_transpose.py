@@ -2,7 +2,7 @@
 
     y[n, g·O/g + o, i·stride − padding + t·dilation] += Σ_c x[n, g·C/g + c, i] · w[g·C/g + c, o, t]
 
-One BLAS matmul per group multiplies every input pixel by every tap at once — (O/g · K, C/g) @ (C/g, pixels),
+One batched BLAS matmul (a product per group) multiplies every input pixel by every tap at once — (O/g · K, C/g) @ (C/g, pixels),
 counted through counted_matmul, so verify sees C·pixels·(O/g)·K MACs from the operands — and each tap's
 product is then added into the output at its strided offset (col2im).
 """
