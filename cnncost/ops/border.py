@@ -101,7 +101,10 @@ class Crop(Op):
             target = in_shapes[1][1:]
         else:
             target = per_axis(attrs["size"], axes, "size")
-        offsets = per_axis(attrs["offset"], axes, "offset") if attrs["offset"] is not None else [(n - t) // 2 for n, t in zip(shape[1:], target)]
+        if attrs["offset"] is not None:
+            offsets = per_axis(attrs["offset"], axes, "offset")
+        else:
+            offsets = [(n - t) // 2 for n, t in zip(shape[1:], target)]
         for name, n, t, start in zip(AXIS_NAMES[axes], shape[1:], target, offsets):
             if t > n or start + t > n:
                 where = f" from {start}" if attrs["offset"] is not None else ""

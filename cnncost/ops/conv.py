@@ -92,7 +92,8 @@ class ConvTranspose(Conv):
     def __init__(self, spatial: int):
         super().__init__(spatial)
         self.name = f"conv_transpose{spatial}d"
-        self.doc = f"{spatial}-D transposed convolution (PyTorch ConvTranspose{spatial}d): out = (in−1)·stride − 2·padding + dilation·(kernel−1) + output_padding + 1"
+        self.doc = (f"{spatial}-D transposed convolution (PyTorch ConvTranspose{spatial}d): "
+                    "out = (in−1)·stride − 2·padding + dilation·(kernel−1) + output_padding + 1")
         out, kernel, stride, _, dilation, groups, bias = self.keys
         self.keys = (
             out, kernel, stride,
