@@ -94,7 +94,9 @@ def layer_row(node, shapes: dict, fields: dict, batch: int, element_bytes: int, 
         seen = ", ".join(f"{name} {fmt_shape(shape)}" for name, shape in zip(node.inputs, in_shapes))
         where = node.attr_locs.get(exc.key, node.loc) if exc.key else node.loc
         raise CnnCostError(f"layer {node.name!r} ({node.op}): {exc} [input: {seen or 'none'}]", where) from None
-    field_ = through([fields[name] for name in node.inputs], [_broadcast(shape, out) for shape in in_shapes], window, input_sizes)
+    read = op.value_inputs(len(in_shapes))  # inputs that lend only their shape add nothing to the field
+    field_ = through([fields[name] for name in node.inputs[:read]], [_broadcast(shape, out) for shape in in_shapes[:read]],
+                     window, input_sizes)
     row = LayerRow(
         name=node.name,
         op=node.op,

@@ -124,8 +124,16 @@ def _key(key, spatial) -> dict:
     per_axis = lambda low: {  # noqa: E731
         "anyOf": [at_least(low), {"type": "array", "items": at_least(low), "minItems": spatial or 1, "maxItems": spatial or 1}]
     }
+    number = {"type": "number", "exclusiveMinimum": 0}
+    any_rank = lambda item: {"anyOf": [item, {"type": "array", "items": item, "minItems": spatial or 1, "maxItems": spatial or 3}]}  # noqa: E731
+    pair = {"type": "array", "items": at_least(0), "minItems": 2, "maxItems": 2}
     kinds = {
         "int": lambda: at_least(1),
+        "counts": lambda: any_rank(at_least(0)),
+        "sizes": lambda: any_rank(at_least(1)),
+        "scale": lambda: any_rank(number),
+        "pairs": lambda: any_rank({"anyOf": [at_least(0), pair]}),
+        "layer": lambda: {"type": "string", "description": "a layer name"},
         "count": lambda: at_least(0),
         "axis": lambda: integer,
         "ints": lambda: per_axis(0 if key.name == "padding" else 1),

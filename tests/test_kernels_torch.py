@@ -245,3 +245,112 @@ def test_split_matches_torch():
     x = rand(2, 9, 3)
     for index, piece in enumerate(torch.split(T(x), [2, 3, 4], dim=1)):
         assert_close(ours("split", {"sizes": (2, 3, 4), "index": index}, x)[0], piece)
+
+
+# ------------------------------------------------------------------------- decoders and resampling
+
+CONV_TRANSPOSES = [
+    # input shape, kernel, stride, padding, output_padding, dilation, groups, bias
+    ((2, 4, 5, 6), (3, 3), (2, 2), (1, 1), (1, 0), (1, 1), 2, True),
+    ((2, 6, 4, 4), (2, 2), (2, 2), (0, 0), (0, 0), (1, 1), 1, False),  # U-Net up-convolution
+    ((2, 8, 1, 1), (4, 4), (1, 1), (0, 0), (0, 0), (1, 1), 1, False),  # DCGAN's first layer
+    ((2, 4, 3, 3), (4, 4), (2, 2), (1, 1), (0, 0), (1, 1), 1, True),  # DCGAN's later layers
+    ((2, 3, 7), (4,), (3,), (2,), (2,), (1,), 1, True),
+    ((1, 4, 3, 4, 2), (2, 3, 2), (2, 1, 3), (0, 1, 0), (1, 0, 2), (1, 2, 1), 4, True),  # output_padding < dilation
+    ((2, 6, 3, 3), (3, 3), (1, 1), (2, 2), (0, 0), (2, 2), 6, True),  # depthwise, dilated
+    ((2, 2, 3, 3), (1, 1), (3, 3), (0, 0), (2, 2), (1, 1), 1, True),  # stride past the kernel: gaps get the bias
+]
+
+
+@pytest.mark.parametrize("shape, kernel, stride, padding, output_padding, dilation, groups, bias", CONV_TRANSPOSES, ids=str)
+def test_conv_transpose_matches_torch(shape, kernel, stride, padding, output_padding, dilation, groups, bias):
+    nd = len(kernel)
+    attrs = dict(out=2 * groups, kernel=kernel, stride=stride, padding=padding, output_padding=output_padding,
+                 dilation=dilation, groups=groups, bias=bias)
+    x = rand(*shape)
+    params, _ = init_weights(f"conv_transpose{nd}d", attrs, [x.shape], np.random.default_rng(1))
+    counter = MacCounter()
+    y = forward(f"conv_transpose{nd}d", attrs, [x], params, {}, counter)
+    w = {k: T(v) for k, v in params.items()}
+    reference = getattr(F, f"conv_transpose{nd}d")(T(x), w["weight"], w.get("bias"), stride, padding, output_padding,
+                                                    groups, dilation)
+    assert_close(y, reference)
+    # MACs: every input element meets each of its group's (out/groups)·prod(kernel) weights once
+    assert counter.macs == x.size * (attrs["out"] // groups) * int(np.prod(kernel))
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_folding_scales_conv_transpose_output_channels(groups):
+    """A batchnorm after a transposed conv folds into weight axis 1 per group: compare with torch running both."""
+    from cnncost.kernels import fold_weights
+
+    attrs = dict(out=4, kernel=(3, 3), stride=(2, 2), padding=(1, 1), output_padding=(1, 1), dilation=(1, 1),
+                 groups=groups, bias=True)
+    x = rand(2, 4, 3, 3)
+    conv, _ = init_weights("conv_transpose2d", attrs, [x.shape], np.random.default_rng(1))
+    bn, bn_buffers = init_weights("batchnorm", {"eps": 1e-5, "affine": True}, [(2, 4)], np.random.default_rng(2))
+    folded = fold_weights("conv_transpose2d", conv, bn, bn_buffers, 1e-5)
+    y = forward("conv_transpose2d", attrs, [x], folded, {}, MacCounter())
+    unfolded = F.conv_transpose2d(T(x), T(conv["weight"]), T(conv["bias"]), 2, 1, 1, groups)
+    reference = F.batch_norm(unfolded, T(bn_buffers["running_mean"]), T(bn_buffers["running_var"]), T(bn["weight"]),
+                             T(bn["bias"]), False, 0.1, 1e-5)
+    assert_close(y, reference)
+
+
+INTERPOLATE_MODES = {"nearest": (1, 2, 3), "linear": (1,), "bilinear": (2,), "bicubic": (2,), "trilinear": (3,)}
+FACTORS = [0.5, 0.7, 1.0, 1.1, 4 / 3, 1.5, 2, 2.5, 3]
+
+
+@settings(max_examples=150, deadline=None)
+@given(mode=st.sampled_from(sorted(INTERPOLATE_MODES)), data=st.data())
+def test_upsample_matches_torch_interpolate(mode, data):
+    """Every mode, by integer and non-integer factors or to a size, with and without align_corners."""
+    nd = data.draw(st.sampled_from(INTERPOLATE_MODES[mode]))
+    shape = tuple(data.draw(st.integers(1, 8)) for _ in range(nd))
+    corners = data.draw(st.booleans()) if mode != "nearest" else False
+    if data.draw(st.booleans()):
+        scale = tuple(data.draw(st.sampled_from([f for f in FACTORS if int(f * n) >= 1])) for n in shape)
+        attrs, given_ = dict(scale=scale, size=None), dict(scale_factor=scale)
+    else:
+        size = tuple(data.draw(st.integers(1, 11)) for _ in range(nd))
+        attrs, given_ = dict(scale=None, size=size), dict(size=size)
+    attrs.update(mode=mode, align_corners=corners)
+    x = rand(2, 3, *shape)
+    reference = F.interpolate(T(x), mode=mode, align_corners=corners if mode != "nearest" else None, **given_)
+    assert_close(ours("upsample", attrs, x)[0], reference)
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
+@pytest.mark.parametrize("shape, padding", [((2, 3, 7), ((2, 3),)), ((2, 3, 5, 6), ((1, 2), (3, 0))),
+                                            ((1, 2, 4, 3, 5), ((1, 1), (0, 2), (3, 4)))], ids=str)
+def test_pad_matches_torch(mode, shape, padding):
+    x = rand(*shape)
+    value = 1.5 if mode == "constant" else 0
+    y, _ = ours("pad", {"padding": padding, "mode": mode, "value": value}, x)
+    torch_pad = [side for pair in reversed(padding) for side in pair]  # torch lists the last axis first
+    kwargs = {"value": value} if mode == "constant" else {}
+    assert_close(y, F.pad(T(x), torch_pad, mode=mode, **kwargs))
+
+
+def test_crop_matches_torch_slicing():
+    x, like = rand(2, 3, 9, 8), rand(2, 5, 4, 5)
+    assert_close(ours("crop", {"size": None, "like": "skip", "offset": None}, x, like)[0], T(x)[:, :, 2:6, 1:6])
+    assert_close(ours("crop", {"size": (3, 2), "like": None, "offset": (6, 0)}, x)[0], T(x)[:, :, 6:9, 0:2])
+
+
+@pytest.mark.parametrize("factor", [1, 2, 3])
+def test_pixel_shuffle_and_unshuffle_match_torch(factor):
+    x = rand(2, 2 * factor * factor, 3, 4)
+    assert_close(ours("pixel_shuffle", {"factor": factor}, x)[0], F.pixel_shuffle(T(x), factor))
+    x = rand(2, 3, 3 * factor, 2 * factor)
+    assert_close(ours("pixel_unshuffle", {"factor": factor}, x)[0], F.pixel_unshuffle(T(x), factor))
+
+
+@pytest.mark.parametrize("mode, nd", [("nearest", 1), ("nearest", 2), ("nearest", 3), ("linear", 1), ("bicubic", 2),
+                                      ("bilinear", 2), ("trilinear", 3)])
+def test_upsample_by_a_factor_that_keeps_the_size(mode, nd):
+    """floor(7·1.1) = 7, yet PyTorch resamples such an axis with 1/1.1 in some modes and copies it in others."""
+    x = rand(2, 3, *(7,) * nd)
+    attrs = dict(scale=(1.1,) * nd, size=None, mode=mode, align_corners=False)
+    reference = F.interpolate(T(x), scale_factor=(1.1,) * nd, mode=mode, align_corners=None if mode == "nearest" else False)
+    assert_close(ours("upsample", attrs, x)[0], reference)

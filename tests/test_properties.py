@@ -88,11 +88,64 @@ def window_layer(draw, op: str, shape: tuple) -> dict:
 
 
 @st.composite
+def decoder_layer(draw, shape: tuple):
+    """A transposed conv, an upsample or a pixel (un)shuffle that fits `shape`, growing no axis past 3× (or 12)."""
+    rank, channels = len(shape) - 1, shape[0]
+    choices = ["conv_transpose", "upsample"] + (["pixel_shuffle", "pixel_unshuffle"] if rank == 2 else [])
+    op = draw(st.sampled_from(choices))
+    if op == "conv_transpose":
+        kernel, stride, dilation = ([draw(st.integers(1, 3)) for _ in range(rank)] for _ in range(3))
+        padding = [draw(st.integers(0, (d * (k - 1)) // 2)) for k, d in zip(kernel, dilation)]
+        output_padding = [draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation)]
+        groups = draw(st.sampled_from(divisors(channels)))
+        return f"conv_transpose{rank}d", {"out": groups * draw(st.integers(1, 2)), "kernel": kernel, "stride": stride,
+                                          "padding": padding, "output_padding": output_padding, "dilation": dilation,
+                                          "groups": groups, "bias": draw(st.booleans())}
+    if op == "upsample":
+        mode = draw(st.sampled_from(["nearest"] + {1: ["linear"], 2: ["bilinear", "bicubic"], 3: ["trilinear"]}[rank]))
+        attrs = {"mode": mode}
+        if mode != "nearest" and draw(st.booleans()):
+            attrs["align_corners"] = draw(st.booleans())
+        if draw(st.booleans()):
+            attrs["size"] = [draw(st.integers(1, min(3 * n, 12))) for n in shape[1:]]
+        else:
+            attrs["scale"] = [draw(st.sampled_from([f for f in (0.5, 0.7, 1, 1.1, 1.5, 2, 3) if int(n * f) >= 1]))
+                              for n in shape[1:]]
+        return "upsample", attrs
+    if op == "pixel_shuffle":
+        factor = draw(st.sampled_from([r for r in (1, 2, 3) if channels % (r * r) == 0]))
+        return op, {"factor": factor}
+    factor = draw(st.sampled_from([r for r in (1, 2, 3) if all(n % r == 0 for n in shape[1:])]))
+    return op, {"factor": factor}
+
+
+@st.composite
+def border_layer(draw, tensors: dict, shape: tuple):
+    """A pad in any mode within PyTorch's limits, or a crop by size/offset or like an earlier tensor that fits."""
+    if draw(st.booleans()):
+        mode = draw(st.sampled_from(["constant", "reflect", "replicate", "circular"]))
+        limit = {"reflect": lambda n: n - 1, "circular": lambda n: n}.get(mode, lambda n: 3)
+        pads = [[draw(st.integers(0, min(3, limit(n)))) for _ in range(2)] for n in shape[1:]]
+        attrs = {"padding": pads, "mode": mode}
+        if mode == "constant":
+            attrs["value"] = draw(st.floats(-2, 2))
+        return "pad", attrs
+    smaller = [name for name, s in tensors.items() if len(s) == len(shape) and all(a <= b for a, b in zip(s[1:], shape[1:]))]
+    if draw(st.booleans()):
+        return "crop", {"like": draw(st.sampled_from(smaller))}
+    size = [draw(st.integers(1, n)) for n in shape[1:]]
+    attrs = {"size": size}
+    if draw(st.booleans()):
+        attrs["offset"] = [draw(st.integers(0, n - t)) for n, t in zip(shape[1:], size)]
+    return "crop", attrs
+
+
+@st.composite
 def next_layer(draw, tensors: dict, current: str, index: int):
     """One layer reading `current` (or, for merges, tensors of fitting shapes): (op, settings)."""
     shape = tensors[current]
     rank = len(shape) - 1
-    spatial = ["conv", "conv", "conv", "pool", "pool", "adaptive", "global"] if rank else []
+    spatial = ["conv", "conv", "conv", "pool", "pool", "adaptive", "global", "decoder", "decoder", "border"] if rank else []
     kind = draw(st.sampled_from([*spatial, "merge", "merge", "activation", "norm", "route", "linear", "flatten"]))
     if kind == "conv":
         op = f"conv{rank}d"
@@ -105,6 +158,10 @@ def next_layer(draw, tensors: dict, current: str, index: int):
         return f"adaptive_{draw(st.sampled_from(['avg', 'max']))}pool{rank}d", {"output": output}
     if kind == "global":
         return f"global_{draw(st.sampled_from(['avg', 'max']))}pool", {"keepdims": draw(st.booleans())}
+    if kind == "decoder":
+        return draw(decoder_layer(shape))
+    if kind == "border":
+        return draw(border_layer(tensors, shape))
     if kind == "linear":
         return "linear", {"out": draw(st.integers(1, 6)), "bias": draw(st.booleans())}
     if kind == "flatten":
@@ -255,6 +312,21 @@ layers:
   - lrn: {size: 3}
   - adaptive_maxpool1d: {output: 4}
   - linear: {out: 5}
+""",
+    """
+name: decoder
+input: 2x9x8
+layers:
+  - conv2d: {name: skip, out: 4, kernel: 3}
+  - maxpool2d: {kernel: 2}
+  - conv_transpose2d: {name: up, out: 4, kernel: 3, stride: 2, padding: 1, output_padding: 1}
+  - crop: {name: cut, inputs: skip, like: up}
+  - concat: {inputs: [cut, up]}
+  - pad: {padding: [[1, 0], 2], mode: reflect}
+  - upsample: {scale: [1.5, 2], mode: bilinear, align_corners: true}
+  - pixel_unshuffle: {factor: 2}
+  - pixel_shuffle: {factor: 2}
+  - crop: {size: [4, 5], offset: [1, 0]}
 """,
 ]
 REPLACEMENTS = [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from cnncost.errors import CnnCostError
 from cnncost.graph import INPUT
+from cnncost.interop.onnx_decoder import EXPORTERS as DECODER_EXPORTERS
 
 OPSET = 18
 
@@ -357,6 +358,7 @@ EXPORTERS = {
     "channel_shuffle": _channel_shuffle,
     "chunk": _channel_slice(_chunk_range),
     "split": _channel_slice(_split_range),
+    **DECODER_EXPORTERS,
 }
 
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import activation, conv, linear, merge, norm, pool, reshape
+from . import activation, border, conv, conv_transpose, linear, merge, norm, pool, reshape, resample
 from .base import Kernel, Weights
 from .counting import MacCounter, counted_matmul
 from .memory import reuse_freed_memory
 
 __all__ = ["KERNEL_OPS", "MacCounter", "counted_matmul", "fold_weights", "forward", "init_weights", "reuse_freed_memory", "workspace_bytes"]
 
-_FAMILIES = (conv, pool, norm, activation, linear, merge, reshape)
+_FAMILIES = (border, conv, conv_transpose, pool, norm, activation, linear, merge, reshape, resample)
 _KERNELS: dict[str, Kernel] = {name: k for family in _FAMILIES for name, k in family.KERNELS.items()}
 assert len(_KERNELS) == sum(len(family.KERNELS) for family in _FAMILIES), "an op name is defined by two families"
 

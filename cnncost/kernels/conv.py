@@ -99,19 +99,21 @@ def im2col_bytes(attrs: dict, input_shape: tuple[int, ...]) -> int:
     return (pad + cols + staging) * _F32
 
 
-def folding(out_axis: int):
-    """Batch norm folded into a layer whose weight holds its output channels along `out_axis`:
+def scale_axis0(weight: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """A convolution's weight (C_out, C_in/groups, *k) with each output channel's taps scaled."""
+    return weight * scale.reshape(-1, *[1] * (weight.ndim - 1))
+
+
+def folding(scale_outputs=scale_axis0):
+    """Batch norm folded into a layer; `scale_outputs(weight, scale)` knows where its output channels lie:
     w' = w·γ/√(σ²+ε) per output channel; b' = (b − μ)·γ/√(σ²+ε) + β."""
 
     def fold(params: dict, bn: dict, bn_buffers: dict, eps: float) -> dict:
         scale = bn_buffers["running_var"] + np.float32(eps)
         scale = (bn.get("weight", np.ones_like(scale)) / np.sqrt(scale)).astype(np.float32)
-        weight = params["weight"]
-        shape = [1] * weight.ndim
-        shape[out_axis] = -1
         bias = params.get("bias", np.zeros_like(scale))
         bias = (bias - bn_buffers["running_mean"]) * scale + bn.get("bias", np.zeros_like(scale))
-        return {"weight": (weight * scale.reshape(shape)).astype(np.float32), "bias": bias.astype(np.float32)}
+        return {"weight": scale_outputs(params["weight"], scale).astype(np.float32), "bias": bias.astype(np.float32)}
 
     return fold
 
@@ -180,4 +182,4 @@ def _init(attrs: dict, input_shapes: list[tuple[int, ...]], rng: np.random.Gener
     return params, {}
 
 
-KERNELS = {f"conv{d}d": Kernel(run=_conv, init=_init, workspace=im2col_bytes, fold=folding(out_axis=0)) for d in (1, 2, 3)}
+KERNELS = {f"conv{d}d": Kernel(run=_conv, init=_init, workspace=im2col_bytes, fold=folding()) for d in (1, 2, 3)}

@@ -12,4 +12,4 @@ def register(*ops: Op) -> None:
         OPS[op.name] = op
 
 
-from cnncost.ops import activation, conv, linear, merge, norm, pool, reshape  # noqa: E402,F401  (they register)
+from cnncost.ops import activation, border, conv, linear, merge, norm, pool, reshape, resample  # noqa: E402,F401  (they register)

@@ -27,7 +27,7 @@ class Key:
     """One hyperparameter: its type, default and a line for the docs."""
 
     name: str
-    type: str  # int | count | ints | padding | bool | float | fraction | choice | int_list | axis
+    type: str  # int | count | ints | counts | sizes | padding | pairs | scale | layer | bool | float | fraction | choice | int_list | axis
     default: Any = REQUIRED
     doc: str = ""
     choices: tuple = ()
@@ -69,6 +69,7 @@ class Op:
     absorbs_batchnorm = False  # a batchnorm reading only this layer folds into its weights at inference
     in_place = False  # overwrites its first input when nothing else reads it (torchvision's ReLU(inplace=True))
     view = False  # its output is a view of its first input's storage (flatten, a channel slice)
+    layer_keys: tuple[str, ...] = ()  # keys whose value names a layer: it becomes one more input, after `inputs`
 
     def normalize(self, raw: dict) -> dict:
         """Check keys and types, fill defaults; raise OpError(key=...) for the offending key."""
@@ -104,6 +105,10 @@ class Op:
 
     def output_shape(self, attrs: dict, in_shapes: list[tuple]) -> tuple:
         return in_shapes[0]
+
+    def value_inputs(self, count: int) -> int:
+        """How many of the `count` inputs (the first ones) the op reads values from; the rest lend only a shape."""
+        return count
 
     def params(self, attrs: dict, in_shapes: list[tuple]) -> int:
         return 0
@@ -154,6 +159,16 @@ def coerce(key: Key, value, spatial: int | None):
         return _int(key, value, minimum={"int": 1, "count": 0, "axis": None}[kind])
     if kind == "ints":
         return _per_axis(key, value, spatial, minimum=0 if key.name == "padding" else 1)
+    if kind in ("counts", "sizes"):
+        return _axes(key, value, spatial, lambda item: _int(key, item, 0 if kind == "counts" else 1))
+    if kind == "pairs":
+        return _pairs(key, value, spatial)
+    if kind == "scale":
+        return _scale(key, value, spatial)
+    if kind == "layer":
+        if not isinstance(value, str) or not value:
+            raise OpError(f"{key.name!r} must be a layer name, not {value!r}", key.name)
+        return value
     if kind == "padding":
         if isinstance(value, str):
             if value not in ("same", "valid"):
@@ -197,3 +212,50 @@ def _per_axis(key: Key, value, spatial: int | None, minimum: int) -> tuple:
             raise OpError(f"{key.name!r} needs {count} value(s), one per spatial axis, got {len(value)}", key.name)
         return tuple(_int(key, item, minimum) for item in value)
     return (_int(key, value, minimum),) * count
+
+
+def _axes(key: Key, value, spatial: int | None, item):
+    """One value for every spatial axis, or a list of one per axis. An op that takes any rank (spatial None)
+    keeps a single value as it is and checks a list's length against its input in `per_axis`."""
+    if isinstance(value, list):
+        if not value or len(value) > 3 or (spatial and len(value) != spatial):
+            want = f"{spatial} value(s)" if spatial else "1 to 3 values"
+            raise OpError(f"{key.name!r} needs {want}, one per spatial axis, got {value!r}", key.name)
+        return tuple(item(v) for v in value)
+    return (item(value),) * spatial if spatial else item(value)
+
+
+def per_axis(value, axes: int, key: str, pairs: bool = False) -> tuple:
+    """A key's value for each of an input's `axes` spatial axes: a single value repeats, a list must fit.
+    With pairs, a single value is one (before, after) pair."""
+    single = isinstance(value[0], int) if pairs else not isinstance(value, tuple)
+    if single:
+        return (value,) * axes
+    if len(value) != axes:
+        raise OpError(f"{key!r} gives {len(value)} values but the input has {axes} spatial axes", key)
+    return value
+
+
+def _pairs(key: Key, value, spatial: int | None):
+    """Padding per axis as (before, after): an int for every side, one int per axis, or [before, after] per axis."""
+
+    def pair(item):
+        if isinstance(item, list):
+            if len(item) != 2:
+                raise OpError(f"{key.name!r}: each axis takes [before, after], not {item!r}", key.name)
+            return (_int(key, item[0], 0), _int(key, item[1], 0))
+        count = _int(key, item, 0)
+        return (count, count)
+
+    return _axes(key, value, spatial, pair)
+
+
+def _scale(key: Key, value, spatial: int | None):
+    """A positive factor (int or float) for every spatial axis, or one per axis."""
+
+    def factor(item):
+        if isinstance(item, bool) or not isinstance(item, (int, float)) or not 0 < item < float("inf"):
+            raise OpError(f"{key.name!r} must be a positive number or a list of them, not {value!r}", key.name)
+        return item
+
+    return _axes(key, value, spatial, factor)

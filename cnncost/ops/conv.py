@@ -1,11 +1,12 @@
-"""Convolution 1d/2d/3d: MACs = C_out · prod(out spatial) · (C_in / groups) · prod(kernel)."""
+"""Convolution 1d/2d/3d: MACs = C_out · prod(out spatial) · (C_in / groups) · prod(kernel); and its transpose."""
 from __future__ import annotations
 
+from fractions import Fraction
 from math import prod
 
 from cnncost.ops import register
 from cnncost.ops.base import SAVES_INPUT, Key, Op, OpError
-from cnncost.ops.window import dropped_warnings, effective_kernel, output_size, pads, sliding
+from cnncost.ops.window import Window, dropped_warnings, effective_kernel, output_size, pads, sliding
 
 
 class Conv(Op):
@@ -39,9 +40,11 @@ class Conv(Op):
         channels, groups = in_shape[0], attrs["groups"]
         if channels % groups or attrs["out"] % groups:
             raise OpError(f"groups={groups} must divide both input channels {channels} and out={attrs['out']}", "groups")
+        return (attrs["out"], *self.output_sizes(attrs, in_shape))
+
+    def output_sizes(self, attrs, in_shape) -> tuple:
         sizes, kernels, pad_list = self.geometry(attrs, in_shape)
-        spatial = tuple(output_size(n, k, s, p) for n, k, s, p in zip(sizes, kernels, attrs["stride"], pad_list))
-        return (attrs["out"], *spatial)
+        return tuple(output_size(n, k, s, p) for n, k, s, p in zip(sizes, kernels, attrs["stride"], pad_list))
 
     def params(self, attrs, in_shapes):
         weights = attrs["out"] * (in_shapes[0][0] // attrs["groups"]) * prod(attrs["kernel"])
@@ -79,4 +82,71 @@ class Conv(Op):
         return f"{kernel} conv" + (" (grouped)" if groups > 1 else "")
 
 
+class ConvTranspose(Conv):
+    """The transpose (gradient) of a convolution: each input pixel scatters a kernel-sized patch into the output.
+
+    Only what differs from Conv is overridden (as tinygrad's ConvTranspose2d(Conv2d)): the output size, the
+    MACs (every input pixel meets every tap once), the window, and the weight layout (C_in, C_out/groups, *k).
+    The params come out the same as Conv's formula: C_in·(C_out/groups) = C_out·(C_in/groups).
+    """
+
+    flops_doc = "2·MACs, plus 1 per output element for the bias add (MACs = C_in·in pixels·(C_out/groups)·kernel)"
+
+    def __init__(self, spatial: int):
+        super().__init__(spatial)
+        self.name = f"conv_transpose{spatial}d"
+        self.doc = (f"{spatial}-D transposed convolution (PyTorch ConvTranspose{spatial}d): "
+                    "out = (in−1)·stride − 2·padding + dilation·(kernel−1) + output_padding + 1")
+        out, kernel, stride, _, dilation, groups, bias = self.keys
+        self.keys = (
+            out, kernel, stride,
+            Key("padding", "counts", 0, "dilation·(kernel−1) − padding zeros added on each side of the input"),
+            Key("output_padding", "counts", 0, "extra rows/cols added at the end of each axis; less than max(stride, dilation)"),
+            dilation, groups, bias,
+        )
+
+    def finish_attrs(self, attrs):
+        for p, s, d in zip(attrs["output_padding"], attrs["stride"], attrs["dilation"]):
+            if p >= max(s, d):
+                raise OpError(
+                    f"output_padding must be smaller than stride or dilation (as in PyTorch); received "
+                    f"output_padding={list(attrs['output_padding'])}, stride={list(attrs['stride'])}, "
+                    f"dilation={list(attrs['dilation'])}",
+                    "output_padding",
+                )
+        return attrs
+
+    def output_sizes(self, attrs, in_shape):
+        sizes = []
+        for n, k, s, p, q, d in zip(in_shape[1:], attrs["kernel"], attrs["stride"], attrs["padding"],
+                                    attrs["output_padding"], attrs["dilation"]):
+            size = (n - 1) * s - 2 * p + d * (k - 1) + q + 1
+            if size < 1:
+                raise OpError(f"padding {p} leaves no output: (in−1)·stride − 2·padding + dilation·(kernel−1) "
+                              f"+ output_padding + 1 = ({n}−1)·{s} − 2·{p} + {d}·({k}−1) + {q} + 1 = {size}", "padding")
+            sizes.append(size)
+        return tuple(sizes)
+
+    def macs(self, attrs, in_shapes, out_shape):
+        return prod(in_shapes[0]) * (attrs["out"] // attrs["groups"]) * prod(attrs["kernel"])
+
+    def window(self, attrs, in_shapes):
+        """Output o receives input i iff o = i·s − p + t·d for a tap t in 0…k−1."""
+        return [
+            Window(Fraction(1, s), Fraction(p - (k - 1) * d, s), Fraction(p, s))
+            for k, s, p, d in zip(attrs["kernel"], attrs["stride"], attrs["padding"], attrs["dilation"])
+        ]
+
+    def warnings(self, attrs, in_shapes):
+        gaps = [f"{s} > {effective_kernel(k, d)}" for k, s, d in zip(attrs["kernel"], attrs["stride"], attrs["dilation"])
+                if s > effective_kernel(k, d)]
+        if not gaps:
+            return []
+        return [f"the stride is larger than the kernel's span ({', '.join(gaps)}): some outputs receive no input, only the bias"]
+
+    def group(self, attrs, in_shapes):
+        return "×".join(map(str, attrs["kernel"])) + " transposed conv"
+
+
 register(Conv(1), Conv(2), Conv(3))
+register(*(ConvTranspose(n) for n in (1, 2, 3)))

@@ -106,6 +106,9 @@ def make_node(spec_node, expander: Expander, names: set) -> Node:
         where = spec_node.attr_locs.get(exc.key, spec_node.loc) if exc.key else spec_node.loc
         raise CnnCostError(f"layer {spec_node.name!r}: {exc}", where) from None
     inputs = tuple(expander.resolve(ref, names) for ref in spec_node.inputs)
+    named = [key for key in op.layer_keys if attrs.get(key) is not None]
+    if named:  # their references were appended to the inputs, in this order; keep the resolved names
+        attrs = {**attrs, **dict(zip(named, inputs[len(inputs) - len(named):]))}
     return Node(spec_node.name, spec_node.op, attrs, inputs, spec_node.loc, spec_node.attr_locs)
 
 

@@ -234,7 +234,19 @@ class Expander:
             self.block_instance(scope, full, op, params, inputs, loc)
             return
         self.bump(loc)
-        self.nodes.append(NodeSpec(full, op, params, inputs, loc, dict(params.value_locs)))
+        self.nodes.append(NodeSpec(full, op, params, [*inputs, *self.layer_key_refs(scope, op, params, loc)], loc,
+                                   dict(params.value_locs)))
+
+    def layer_key_refs(self, scope, op, params, loc) -> list:
+        """Keys an op declares as naming a layer (crop's `like`) add that layer as an input, resolved like `inputs`."""
+        refs = []
+        for key in OPS[op].layer_keys:
+            if key in params:
+                where = params.value_locs.get(key, loc)
+                if not isinstance(params[key], str) or not params[key]:
+                    raise CnnCostError(f"`{key}` must be a layer name, not {params[key]!r}", where)
+                refs.append(Ref(scope, params[key], where))
+        return refs
 
     def block_instance(self, scope, full, block_name, params, inputs, loc):
         if block_name in scope.stack:
