@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import on_first
+from .base import array_axis, on_first
 from .parallel import fill
 from .windows import out_size, padded
 
@@ -114,6 +114,15 @@ def _global(reduce: str):
     return pool
 
 
+def _reduce(reduce: str):
+    """mean, sum or max over per-sample axes; numpy's reductions keep float32."""
+
+    def run(x: np.ndarray, attrs: dict) -> np.ndarray:
+        return getattr(x, reduce)(axis=tuple(array_axis(a) for a in attrs["axes"]), keepdims=attrs["keepdims"])
+
+    return run
+
+
 KERNELS = {
     **{f"maxpool{d}d": on_first(_maxpool) for d in (1, 2, 3)},
     **{f"avgpool{d}d": on_first(_avgpool) for d in (1, 2, 3)},
@@ -121,4 +130,7 @@ KERNELS = {
     **{f"adaptive_avgpool{d}d": on_first(_adaptive("mean")) for d in (1, 2, 3)},
     "global_maxpool": on_first(_global("max")),
     "global_avgpool": on_first(_global("mean")),
+    "mean": on_first(_reduce("mean")),
+    "sum": on_first(_reduce("sum")),
+    "amax": on_first(_reduce("max")),
 }
