@@ -104,6 +104,10 @@ class Op:
         """Per spatial axis (effective kernel, stride) for the receptive field, or None if pointwise."""
         return None
 
+    def axis_order(self, attrs: dict, in_shapes: list[tuple]) -> tuple | None:
+        """For an op that moves axes (permute): output axis i is input axis order[i]. None: axes stay put."""
+        return None
+
     def warnings(self, attrs: dict, in_shapes: list[tuple]) -> list[str]:
         return []
 

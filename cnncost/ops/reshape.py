@@ -76,7 +76,8 @@ class Permute(Op):
     """Reorder the per-sample axes (ConvNeXt's channels-last MLP: C×H×W → H×W×C and back).
 
     Receptive field: None. A permute only moves data, and fields are kept per axis of the network input, not
-    per axis of the tensor, so they pass through unchanged.
+    per axis of the tensor, so they pass through unchanged; its `axis_order` lets the analysis apply later
+    ops' windows (a linear on the last axis, now channels) to the axes they really slide along.
     """
 
     name = "permute"
@@ -90,7 +91,10 @@ class Permute(Op):
         if len(attrs["axes"]) != len(shape):
             raise OpError(f"axes {list(attrs['axes'])} must list each of the {len(shape)} per-sample axes of "
                           f"{fmt_shape(shape)} once", "axes")
-        return tuple(shape[a] for a in per_sample_axes(attrs["axes"], shape, "axes"))
+        return tuple(shape[a] for a in self.axis_order(attrs, in_shapes))
+
+    def axis_order(self, attrs, in_shapes):
+        return per_sample_axes(attrs["axes"], in_shapes[0], "axes")
 
 
 class Reshape(Op):
