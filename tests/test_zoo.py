@@ -35,6 +35,8 @@ TORCHVISION = {
     "squeezenet1_0": (1_248_424, "0.819"),
     "squeezenet1_1": (1_235_496, "0.349"),
     "convnext_tiny": (28_589_128, "4.456"),  # ConvNeXt_Tiny_Weights.IMAGENET1K_V1
+    "efficientnet_b0": (5_288_548, "0.386"),  # EfficientNet_B0_Weights.IMAGENET1K_V1
+    "mobilenet_v3_large": (5_483_032, "0.217"),  # MobileNet_V3_Large_Weights.IMAGENET1K_V1 (V2 weights: same model)
 }
 REQUIRED_ZOO = set(TORCHVISION) | {"lenet5", "zfnet", "mobilenet_v1", "vgg11_bn", "vgg13_bn", "vgg19_bn", "googlenet_aux", "resnet50_v1"}
 
@@ -101,6 +103,23 @@ def test_fixed_size_classifiers_pin_their_input(name, line, features, other_inpu
     message = str(info.value)
     assert f"{name}.yaml:" in message and f"layer {line!r}" in message
     assert f"in: {features}" in message and f"receives {other_features}" in message and "adaptive" in message
+
+
+def test_mobilenet_v3_large_nonlinearities_follow_table_1():
+    # Howard et al. 2019, Table 1 (MobileNetV3-Large), column NL: RE in bnecks 1-6, HS in 7-15; stem and last
+    # conv HS. The depthwise conv's activation (features.N.block.1.2) shows each block's choice.
+    ops = {row.name: row.op for row in report_of("mobilenet_v3_large").layers}
+    table_1 = ["relu"] * 6 + ["hardswish"] * 9
+    assert [ops[f"features.{n}.block.1.2"] for n in range(1, 16)] == table_1
+    assert ops["features.0.2"] == ops["features.16.2"] == "hardswish"
+    gates = [row.op for row in report_of("mobilenet_v3_large").layers if row.name.endswith("scale_activation")]
+    assert gates == ["hardsigmoid"] * 8  # SE in bnecks 4, 5, 6, 11, 12, 13, 14, 15
+
+
+def test_efficientnet_b0_uses_silu_and_sigmoid_gates():
+    # Tan & Le 2019 (Swish = SiLU throughout; SE gates are sigmoids); torchvision efficientnet_b0
+    ops = {row.op for row in report_of("efficientnet_b0").layers if row.op in ("relu", "relu6", "silu", "sigmoid", "hardswish")}
+    assert ops == {"silu", "sigmoid"}
 
 
 def test_vgg16_macs_exactly():
