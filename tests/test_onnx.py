@@ -101,3 +101,42 @@ def test_without_the_extra_the_commands_say_which_to_install(tmp_path):
     assert result.returncode == 2
     assert "pip install 'cnncost[onnx]'" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "a.onnx").exists()
+
+
+MODERN_OPS = """
+name: modern_ops
+input: 8x6x5
+outputs: [amax_1, matmul_1]
+layers:
+  - permute: {axes: [1, 2, 0]}
+  - layernorm: {dims: 1}
+  - linear: {out: 16}
+  - reshape: {shape: [30, -1]}
+  - reshape: {shape: [6, 5, 16]}
+  - permute: {axes: [2, 0, 1], name: back}
+  - scale
+  - prelu: {per_channel: true}
+  - elu: {alpha: 0.5}
+  - mish
+  - softplus: {beta: 2, threshold: 3}
+  - hardtanh: {min: -2, max: 3}
+  - prelu: {name: shared}
+  - mean: {axes: [1, 2], keepdims: true}
+  - sum: {axes: [0]}
+  - amax: {axes: [-1]}
+  - permute: {axes: [0, 2, 1], inputs: shared, name: transposed}
+  - matmul: {inputs: [shared, transposed]}
+"""
+
+
+def test_the_modern_cnn_ops_export_and_agree_with_numpy():
+    """permute, reshape, scale, matmul, the reductions and the activations of issue 11, through onnxruntime."""
+    from cnncost.spec import load_text
+
+    spec = load_text(MODERN_OPS)
+    model = export_model(spec)
+    onnx.checker.check_model(model, full_check=True)
+    onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    result = verify_spec(spec, engine="onnxruntime")
+    assert result.passed, result.failures[:5]
+    assert all(c.engine_error is not None for c in result.layers)
