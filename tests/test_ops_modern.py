@@ -88,6 +88,7 @@ def test_scale_is_one_parameter_per_channel_and_no_macs():
     assert row.output_shape == (96, 56, 56)
     assert (row.params, row.macs) == (96, 0)
     assert row.flops == 96 * 56 * 56  # one multiply per element
+    assert row.kind == "layer scale"  # not grouped with the linear layers
 
 
 def test_scale_along_another_axis():

@@ -64,6 +64,9 @@ class Scale(Op):
         per_sample_axes([attrs["axis"]], in_shapes[0], "axis")
         return in_shapes[0]
 
+    def group(self, attrs, in_shapes):
+        return "layer scale"  # not a linear layer in `--group-by op`: no MACs, one weight per channel
+
     def params(self, attrs, in_shapes):
         shape = in_shapes[0]
         return shape[per_sample_axes([attrs["axis"]], shape, "axis")[0]]
