@@ -29,11 +29,10 @@ def analyze_spec(spec, batch: int = 1, dtype: str = "float32", strict: bool = Fa
     rows = []
     unused = set(graph.unused())
     for node in graph.nodes:
-        row = layer_row(node, shapes, fields, batch, element_bytes, graph.input_shape[1:], node.name in unused)
+        row, fields[node.name] = layer_row(node, shapes, fields, batch, element_bytes, graph.input_shape[1:], node.name in unused)
         if strict and row.warnings:
             raise ShapeWarningError(f"layer {node.name!r}: {row.warnings[0]}", node.loc, "--strict turns warnings into errors")
         shapes[node.name] = row.output_shape
-        fields[node.name] = Field(row.receptive_field, row.global_context)
         rows.append(row)
     input_bytes = prod(graph.input_shape) * element_bytes
     if input_bytes > MAX_COUNT:
@@ -80,7 +79,8 @@ def analyze_spec(spec, batch: int = 1, dtype: str = "float32", strict: bool = Fa
     )
 
 
-def layer_row(node, shapes: dict, fields: dict, batch: int, element_bytes: int, input_sizes: tuple, unused: bool = False) -> LayerRow:
+def layer_row(node, shapes: dict, fields: dict, batch: int, element_bytes: int, input_sizes: tuple,
+              unused: bool = False) -> tuple[LayerRow, Field]:
     op = OPS[node.op]
     in_shapes = [shapes[name] for name in node.inputs]
     try:
@@ -89,6 +89,7 @@ def layer_row(node, shapes: dict, fields: dict, batch: int, element_bytes: int, 
         if any(d < 1 for d in out):
             raise OpError(f"output shape {fmt_shape(out)} has an empty dimension")
         window = op.window(node.attrs, in_shapes)
+        axis_order = op.axis_order(node.attrs, in_shapes)
         warnings = tuple(op.warnings(node.attrs, in_shapes))
     except OpError as exc:
         seen = ", ".join(f"{name} {fmt_shape(shape)}" for name, shape in zip(node.inputs, in_shapes))
@@ -96,7 +97,7 @@ def layer_row(node, shapes: dict, fields: dict, batch: int, element_bytes: int, 
         raise CnnCostError(f"layer {node.name!r} ({node.op}): {exc} [input: {seen or 'none'}]", where) from None
     read = op.value_inputs(len(in_shapes))  # inputs that lend only their shape add nothing to the field
     field_ = through([fields[name] for name in node.inputs[:read]], [_broadcast(shape, out) for shape in in_shapes[:read]],
-                     window, input_sizes)
+                     window, input_sizes, (len(in_shapes[0]), len(out)), axis_order)
     row = LayerRow(
         name=node.name,
         op=node.op,
@@ -117,7 +118,7 @@ def layer_row(node, shapes: dict, fields: dict, batch: int, element_bytes: int, 
         location=str(node.loc),
     )
     check_size(row, node)
-    return row
+    return row, field_
 
 
 def check_size(row: LayerRow, node) -> None:

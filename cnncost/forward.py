@@ -81,12 +81,12 @@ class ForwardRun:
         try:
             base = tracemalloc.get_traced_memory()[0]
             tracemalloc.reset_peak()
-            yield from self._run_layers(lambda: tracemalloc.get_traced_memory()[1] - base)
+            yield from self._run_layers(lambda: tracemalloc.get_traced_memory()[1] - base, tracemalloc.reset_peak)
         finally:
             if started:
                 tracemalloc.stop()
 
-    def _run_layers(self, peak_so_far):
+    def _run_layers(self, peak_so_far, forget_consumer):
         from cnncost.kernels import MacCounter, forward
 
         readers = {name: len(set(users)) for name, users in self.graph.consumers(used_only=True).items()}
@@ -107,6 +107,7 @@ class ForwardRun:
             if peak_so_far() > self.peak:
                 self.peak, self.peak_layer = peak_so_far(), node.name
             yield FinishedLayer(node, out, params, counter.macs, seconds)
+            forget_consumer()  # what the consumer allocated while checking this layer is not the forward pass's
             del out, params, buffers
             for name in set(node.inputs):
                 readers[name] -= 1

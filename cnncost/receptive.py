@@ -12,6 +12,10 @@ local window: it is left out of the union and the row is marked as having global
 whole image. Values are ints or Fractions (upsampling and transposed convolutions step by fractions of a pixel);
 they are exact for uniform windows and an upper bound, within one input step, for non-uniform ones (adaptive
 pooling over sizes that do not divide, nearest upsampling by a non-integer factor).
+
+Axes that a permute moved are followed by a layout: for each per-sample axis of the tensor, the network-input
+axis it runs along (None for channels or features). A window given for a tensor axis applies to that
+network-input axis; one given for an axis holding channels (a linear on channels-last data) adds no pixels.
 """
 from __future__ import annotations
 
@@ -38,6 +42,7 @@ class Field(NamedTuple):
 
     axes: tuple
     global_context: bool = False  # the row read a broadcast input that had seen the whole image
+    layout: tuple | None = None  # per tensor axis, the network-input axis it runs along; None: in order (C, axis 0, …)
 
     def covers(self, input_sizes: tuple) -> bool:
         """Whether element 0's view spans the whole input on every axis."""
@@ -48,16 +53,38 @@ def input_field(spatial_axes: int) -> Field:
     return Field((AxisField(1, 1, 0),) * spatial_axes)
 
 
-def through(inputs: list[Field], broadcast: list[bool], window, input_sizes: tuple) -> Field:
+def through(inputs: list[Field], broadcast: list[bool], window, input_sizes: tuple, ranks: tuple = (0, 0),
+            axis_order: tuple | None = None) -> Field:
     """The field of a layer from its inputs' fields (those broadcast over every spatial axis flagged) and its
-    Windows (None: each output element reads only its own position)."""
+    Windows (None: each output element reads only its own position). `ranks` are the per-sample ranks of
+    its first input and its output; `axis_order` is given by an op that moves axes."""
     local = [f for f, b in zip(inputs, broadcast) if not b] or inputs
     gates = [f for f, b in zip(inputs, broadcast) if b]
     global_context = any(f.global_context for f in local) or any(f.global_context or f.covers(input_sizes) for f in gates)
     merged = union(local)
-    if window is not None and len(window) == len(merged):
+    layout = inputs[0].layout
+    if window is not None and layout is None and len(window) == len(merged):
         merged = tuple(_apply(f, w) for f, w in zip(merged, window))
-    return Field(merged, global_context)
+    elif window is not None and layout is not None and len(window) == len(layout) - 1:
+        moved = list(merged)
+        for axis, w in zip(layout[1:], window):
+            if axis is not None:
+                moved[axis] = _apply(merged[axis], w)
+        merged = tuple(moved)
+    return Field(merged, global_context, _layout_after(layout, ranks, axis_order, len(merged)))
+
+
+def _layout_after(layout, ranks: tuple, axis_order, spatial: int):
+    """The output's layout: permuted by a permute, kept by an op that keeps the rank, else back in order.
+
+    Known gap: ops address windows to axes 1… only, so an axis moved to the front (H×W×C) gets none; a
+    flatten or reshape of such a tensor under-reports that axis. Permute back first (as ConvNeXt does)."""
+    if axis_order is None:
+        return layout if ranks[0] == ranks[1] else None
+    in_order = (None, *range(spatial))
+    before = layout or (in_order if ranks[0] == spatial + 1 else (None,) * ranks[0])
+    after = tuple(before[a] for a in axis_order)
+    return None if after == in_order else after
 
 
 def union(fields: list[Field]) -> tuple:

@@ -143,6 +143,8 @@ def _key(key, spatial) -> dict:
         "fraction": lambda: {"type": "number", "minimum": 0, "maximum": 1},
         "choice": lambda: {"enum": list(key.choices)},
         "int_list": lambda: {"type": "array", "items": at_least(1), "minItems": 1},
+        "axis_list": lambda: {"type": "array", "items": integer, "minItems": 1},
+        "shape": lambda: {"type": "array", "items": {"type": "integer", "minimum": -1}, "minItems": 1},
     }
     out = {"description": key.doc, "anyOf": [kinds[key.type](), EXPRESSION]}
     if key.default is not REQUIRED and key.default is not None:

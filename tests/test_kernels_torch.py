@@ -190,6 +190,13 @@ ACTIVATIONS = {
     "gelu_tanh": ("gelu", {"approximate": "tanh"}, lambda t: F.gelu(t, approximate="tanh")),
     "softmax_channels": ("softmax", {"axis": 0}, lambda t: F.softmax(t, dim=1)),
     "softmax_last": ("softmax", {"axis": -1}, lambda t: F.softmax(t, dim=-1)),
+    "elu": ("elu", {"alpha": 1.0}, F.elu),
+    "elu_alpha": ("elu", {"alpha": 0.3}, lambda t: F.elu(t, 0.3)),
+    "mish": ("mish", {}, F.mish),
+    "softplus": ("softplus", {"beta": 1.0, "threshold": 20.0}, F.softplus),
+    "softplus_sharp": ("softplus", {"beta": 2.0, "threshold": 5.0}, lambda t: F.softplus(t, 2.0, 5.0)),
+    "hardtanh": ("hardtanh", {"min": -1.0, "max": 1.0}, F.hardtanh),
+    "hardtanh_bounds": ("hardtanh", {"min": -2.0, "max": 0.5}, lambda t: F.hardtanh(t, -2.0, 0.5)),
 }
 
 
@@ -354,3 +361,52 @@ def test_upsample_by_a_factor_that_keeps_the_size(mode, nd):
     attrs = dict(scale=(1.1,) * nd, size=None, mode=mode, align_corners=False)
     reference = F.interpolate(T(x), scale_factor=(1.1,) * nd, mode=mode, align_corners=None if mode == "nearest" else False)
     assert_close(ours("upsample", attrs, x)[0], reference)
+@pytest.mark.parametrize("per_channel", [False, True])
+def test_prelu_matches_torch(per_channel):
+    x = rand(2, 4, 5, 5) * 3
+    y, w = ours("prelu", {"per_channel": per_channel}, x)
+    assert_close(y, F.prelu(T(x), w["weight"]))
+
+
+@pytest.mark.parametrize("shape, axes", [((2, 8, 3, 4), (1, 2, 0)), ((2, 3, 4, 8), (2, 0, 1)), ((2, 3, 5), (-1, 0)),
+                                         ((1, 2, 3, 4, 5), (3, 1, 0, 2))], ids=str)
+def test_permute_matches_torch(shape, axes):
+    x = rand(*shape)
+    per_sample = len(shape) - 1
+    assert_close(ours("permute", {"axes": axes}, x)[0], T(x).permute(0, *(a % per_sample + 1 for a in axes)))
+
+
+@pytest.mark.parametrize("shape, target", [((2, 4, 3, 5), (12, -1)), ((2, 6, 4), (2, 3, 4)), ((2, 60), (-1, 3, 4))], ids=str)
+def test_reshape_matches_torch(shape, target):
+    x = rand(*shape)
+    assert_close(ours("reshape", {"shape": target}, x)[0], T(x).reshape(shape[0], *target))
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_scale_matches_torch(axis):
+    """ConvNeXt's layer scale: gamma (one value per element of the axis) times the input."""
+    x = rand(2, 4, 5, 6)
+    y, w = ours("scale", {"axis": axis}, x)
+    shape = [1, 1, 1, 1]
+    shape[axis + 1 if axis >= 0 else axis] = -1
+    assert_close(y, T(x) * w["weight"].reshape(shape))
+
+
+@pytest.mark.parametrize("a, b", [((2, 3, 4), (2, 4, 5)), ((2, 6, 3, 4), (2, 1, 4, 2)), ((2, 1, 5, 3), (2, 4, 3, 3)),
+                                  ((2, 2, 3, 4, 5), (2, 2, 1, 5, 2))], ids=str)
+def test_matmul_matches_torch_and_counts_broadcast_macs(a, b):
+    x, z = rand(*a), rand(*b, seed=1)
+    counter = MacCounter()
+    y = forward("matmul", {}, [x, z], {}, {}, counter)
+    reference = torch.matmul(T(x), T(z))
+    assert_close(y, reference)
+    # MACs = every output element (batch and broadcast leading axes included) times K
+    assert counter.macs == reference.numel() * a[-1]
+
+
+@pytest.mark.parametrize("op, reference", [("mean", torch.mean), ("sum", torch.sum), ("amax", torch.amax)])
+@pytest.mark.parametrize("axes, keepdims", [((0,), True), ((1, 2), False), ((-1,), False), ((0, 2), True)], ids=str)
+def test_reductions_match_torch(op, reference, axes, keepdims):
+    x = rand(2, 4, 5, 6)
+    dims = tuple(a + 1 if a >= 0 else a for a in axes)
+    assert_close(ours(op, {"axes": axes, "keepdims": keepdims}, x)[0], reference(T(x), dim=dims, keepdim=keepdims))

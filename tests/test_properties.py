@@ -1,7 +1,8 @@
 """Generated specs: the analytic numbers agree with the numpy forward pass, and no input crashes cnncost.
 
 1. Random valid networks (convs with random kernel/stride/padding/dilation/groups, pools, linear, norms,
-   activations, add/concat/mul/chunk/split/channel_shuffle branches, at small sizes) → `verify_spec` finds
+   activations, add/concat/mul/matmul/chunk/split/channel_shuffle branches, permute, reshape, scale and
+   mean/sum/amax, at small sizes) → `verify_spec` finds
    every predicted shape, param count, MAC count and the peak equal to what numpy executed.
 2. Random mutations of valid specs (keys deleted, duplicated, renamed or retyped, values swapped, text
    truncated, garbage bytes inserted, lines shuffled) → a report or a clean CnnCostError, never anything else;
@@ -13,6 +14,7 @@ CNNCOST_FUZZ=1 for the long run documented in README "Testing".
 """
 import copy
 import random
+from math import prod
 import tempfile
 from pathlib import Path
 
@@ -146,7 +148,8 @@ def next_layer(draw, tensors: dict, current: str, index: int):
     shape = tensors[current]
     rank = len(shape) - 1
     spatial = ["conv", "conv", "conv", "pool", "pool", "adaptive", "global", "decoder", "decoder", "border"] if rank else []
-    kind = draw(st.sampled_from([*spatial, "merge", "merge", "activation", "norm", "route", "linear", "flatten"]))
+    kind = draw(st.sampled_from([*spatial, "merge", "merge", "activation", "norm", "route", "linear", "flatten",
+                                 "permute", "reshape", "scale", "matmul", "reduce"]))
     if kind == "conv":
         op = f"conv{rank}d"
         return op, draw(window_layer(op, shape))
@@ -166,9 +169,39 @@ def next_layer(draw, tensors: dict, current: str, index: int):
         return "linear", {"out": draw(st.integers(1, 6)), "bias": draw(st.booleans())}
     if kind == "flatten":
         return "flatten", {}
+    if kind == "permute":
+        return "permute", {"axes": draw(st.permutations(range(len(shape))))}
+    if kind == "reshape":  # split the elements into two or three factors, one of them sometimes inferred
+        total = prod(shape)
+        first = draw(st.sampled_from(divisors(total)))
+        sizes = [first, total // first]
+        if draw(st.booleans()):
+            second = draw(st.sampled_from(divisors(sizes[1])))
+            sizes = [first, second, sizes[1] // second]
+        if draw(st.booleans()):
+            sizes[draw(st.integers(0, len(sizes) - 1))] = -1
+        return "reshape", {"shape": sizes}
+    if kind == "scale":
+        return "scale", {"axis": draw(st.integers(-len(shape), len(shape) - 1))}
+    if kind == "reduce":
+        axes = draw(st.lists(st.integers(0, len(shape) - 1), min_size=1, max_size=len(shape), unique=True))
+        keepdims = draw(st.booleans()) or len(axes) == len(shape)
+        return draw(st.sampled_from(["mean", "sum", "amax"])), {"axes": axes, "keepdims": keepdims}
+    if kind == "matmul":  # against a tensor whose second-to-last axis matches, or this one's own transpose
+        partners = [name for name, s in tensors.items() if len(s) == len(shape) >= 2 and s[-2] == shape[-1]
+                    and all(a == b or 1 in (a, b) for a, b in zip(s[:-2], shape[:-2]))]
+        if partners:
+            return "matmul", {"inputs": [current, draw(st.sampled_from(partners))]}
+        return "permute", {"axes": list(range(len(shape)))}
     if kind == "activation":
-        op = draw(st.sampled_from([*ACTIVATIONS, "leaky_relu", "gelu", "softmax", "dropout"]))
+        op = draw(st.sampled_from([*ACTIVATIONS, "leaky_relu", "gelu", "softmax", "dropout", "prelu", "elu", "mish",
+                                   "softplus", "hardtanh"]))
+        low = draw(st.floats(-3, 2, allow_nan=False))
         extra = {
+            "prelu": {"per_channel": draw(st.booleans())},
+            "elu": {"alpha": draw(st.floats(0, 2, allow_nan=False))},
+            "softplus": {"beta": draw(st.floats(0.5, 3, allow_nan=False)), "threshold": draw(st.floats(1, 20, allow_nan=False))},
+            "hardtanh": {"min": low, "max": low + draw(st.floats(0.1, 3, allow_nan=False))},
             "leaky_relu": {"slope": draw(st.floats(-2, 2, allow_nan=False))},
             "gelu": {"approximate": draw(st.sampled_from(["none", "tanh"]))},
             "softmax": {"axis": draw(st.integers(-len(shape), len(shape) - 1))},

@@ -84,6 +84,12 @@ def _run(node, inputs, shapes):
         return out
     if op == "concat":
         return torch.cat(inputs, a["axis"] + 1 if a["axis"] >= 0 else a["axis"])
+    if op == "permute":
+        return x.permute(0, *(axis % (x.dim() - 1) + 1 for axis in a["axes"]))
+    if op in ("mean", "sum", "amax"):  # all positive: a sum reads what the mean or max reads
+        return x.sum(tuple(axis % (x.dim() - 1) + 1 for axis in a["axes"]), keepdim=a["keepdims"])
+    if op == "linear":  # every weight 1: each output feature sums the last axis
+        return x.sum(-1, keepdim=True).expand(*x.shape[:-1], a["out"])
     return x  # batchnorm, activations, dropout: one output per input position, positive here
 
 
@@ -258,3 +264,25 @@ def test_every_field_matches_the_gradient_extent_in_torch(text):
 
 
 
+
+
+CHANNELS_LAST = """
+name: channels_last
+input: 4x12x11
+layers:
+  - conv2d: {name: dw, out: 4, kernel: 7, padding: 3, groups: 4}
+  - permute: {axes: [1, 2, 0]}
+  - layernorm: {dims: 1}
+  - linear: {out: 16}
+  - linear: {out: 4}
+  - sum: {axes: [1], keepdims: true}
+  - permute: {axes: [2, 0, 1]}
+"""
+
+
+def test_a_channels_last_mlp_mixes_channels_not_pixels():
+    """ConvNeXt's block: the linears after the permute run along channels, so the 7-pixel view stays 7 (a linear's
+    whole-last-axis window applied to the width would add 15); a sum over tensor axis 1 (the width, once channels
+    are last) reads the whole width: 7 + 10 = 17, centred on column 5."""
+    last = check(CHANNELS_LAST)
+    assert last.receptive_field == (AxisField(7, 1, 0), AxisField(17, 11, 5))

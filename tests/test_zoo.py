@@ -34,6 +34,9 @@ TORCHVISION = {
     "shufflenet_v2_x1_0": (2_278_604, "0.145"),
     "squeezenet1_0": (1_248_424, "0.819"),
     "squeezenet1_1": (1_235_496, "0.349"),
+    "convnext_tiny": (28_589_128, "4.456"),  # ConvNeXt_Tiny_Weights.IMAGENET1K_V1
+    "efficientnet_b0": (5_288_548, "0.386"),  # EfficientNet_B0_Weights.IMAGENET1K_V1
+    "mobilenet_v3_large": (5_483_032, "0.217"),  # MobileNet_V3_Large_Weights.IMAGENET1K_V1 (V2 weights: same model)
 }
 REQUIRED_ZOO = set(TORCHVISION) | {"lenet5", "zfnet", "mobilenet_v1", "vgg11_bn", "vgg13_bn", "vgg19_bn", "googlenet_aux", "resnet50_v1"}
 
@@ -71,6 +74,52 @@ def test_torchvision_params_exact_and_macs_round_to_published(name):
 
 def test_resnet50_macs_exactly():
     assert report_of("resnet50").totals.macs == 4_089_184_256
+
+
+def test_convnext_tiny_macs_as_torchvision_counts():
+    # ConvNeXt_Tiny_Weights.IMAGENET1K_V1: GFLOPS 4.456 (conv and linear multiply-adds). Written out per stage:
+    # stem 56²·96·3·16; per block at side s, width d: s²·d·49 (depthwise 7×7) + 2·s²·d·4d (the MLP);
+    # downsampling 2×2 convs; the 768 → 1000 head.
+    stem = 56 * 56 * 96 * 3 * 16
+    blocks = sum(n * (s * s * d * 49 + 2 * s * s * d * 4 * d) for n, s, d in [(3, 56, 96), (3, 28, 192), (9, 14, 384), (3, 7, 768)])
+    downsample = sum(s * s * d_out * d_in * 4 for s, d_in, d_out in [(28, 96, 192), (14, 192, 384), (7, 384, 768)])
+    assert report_of("convnext_tiny").totals.macs == stem + blocks + downsample + 768 * 1000
+
+
+@pytest.mark.parametrize("name, line, features, other_input, other_features", [
+    ("alexnet", "fc6", 256 * 6 * 6, (3, 259, 259), 256 * 7 * 7),  # 259: conv1 63, pool 31, pool 15, pool 7
+    ("zfnet", "fc6", 256 * 6 * 6, (3, 256, 256), 256 * 7 * 7),
+    ("lenet5", "fc1", 50 * 7 * 7, (1, 32, 32), 50 * 8 * 8),
+    ("mobilenet_v1", "fc", 1024, (3, 448, 448), 1024 * 2 * 2),  # 14×14 after stage 5; the 7×7 pool (stride 7) → 2×2
+])
+def test_fixed_size_classifiers_pin_their_input(name, line, features, other_input, other_features):
+    """The reference networks have no adaptive pool, so their first linear takes exactly one feature count."""
+    from cnncost.errors import CnnCostError
+    from cnncost.spec import load
+
+    assert cnncost.analyze(load(name)).layers  # the published input passes
+    with pytest.raises(CnnCostError) as info:
+        cnncost.analyze(load(name, other_input))
+    message = str(info.value)
+    assert f"{name}.yaml:" in message and f"layer {line!r}" in message
+    assert f"in: {features}" in message and f"receives {other_features}" in message and "adaptive" in message
+
+
+def test_mobilenet_v3_large_nonlinearities_follow_table_1():
+    # Howard et al. 2019, Table 1 (MobileNetV3-Large), column NL: RE in bnecks 1-6, HS in 7-15; stem and last
+    # conv HS. The depthwise conv's activation (features.N.block.1.2) shows each block's choice.
+    ops = {row.name: row.op for row in report_of("mobilenet_v3_large").layers}
+    table_1 = ["relu"] * 6 + ["hardswish"] * 9
+    assert [ops[f"features.{n}.block.1.2"] for n in range(1, 16)] == table_1
+    assert ops["features.0.2"] == ops["features.16.2"] == "hardswish"
+    gates = [row.op for row in report_of("mobilenet_v3_large").layers if row.name.endswith("scale_activation")]
+    assert gates == ["hardsigmoid"] * 8  # SE in bnecks 4, 5, 6, 11, 12, 13, 14, 15
+
+
+def test_efficientnet_b0_uses_silu_and_sigmoid_gates():
+    # Tan & Le 2019 (Swish = SiLU throughout; SE gates are sigmoids); torchvision efficientnet_b0
+    ops = {row.op for row in report_of("efficientnet_b0").layers if row.op in ("relu", "relu6", "silu", "sigmoid", "hardswish")}
+    assert ops == {"silu", "sigmoid"}
 
 
 def test_vgg16_macs_exactly():

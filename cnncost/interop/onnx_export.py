@@ -325,6 +325,48 @@ def _split_range(attrs, channels):
     return sum(sizes[: attrs["index"]]), sizes[attrs["index"]]
 
 
+def _axes(node, rank: int) -> list:
+    """Per-sample axes (0 = channels, negative from the end) as ONNX axes, batch first."""
+    return [a % rank + 1 for a in node.attrs["axes"]]
+
+
+def _permute(b, node, x, shapes, out):
+    b.add("Transpose", x, node.name, perm=[0, *_axes(node, len(shapes[0]) - 1)])
+
+
+def _reshape(b, node, x, shapes, out):
+    b.add("Reshape", [x[0], b.ints(f"{node.name}/shape", [0, *node.attrs["shape"]])], node.name)
+
+
+def _reduce(onnx_op):
+    def export(b, node, x, shapes, out):
+        axes = b.ints(f"{node.name}/axes", _axes(node, len(shapes[0]) - 1))
+        b.add(onnx_op, [x[0], axes], node.name, keepdims=int(node.attrs["keepdims"]))
+    return export
+
+
+def _scale(b, node, x, shapes, out):
+    shape = [1] * (len(shapes[0]) - 1)
+    shape[node.attrs["axis"]] = -1
+    weight = b.weights(node, shapes)["weight"].reshape(shape)
+    b.add("Mul", [x[0], b.constant(f"{node.name}.weight", weight)], node.name)
+
+
+def _prelu(b, node, x, shapes, out):
+    slope = b.weights(node, shapes)["weight"]
+    slope = slope.reshape(-1, *[1] * (len(shapes[0]) - 2)) if node.attrs["per_channel"] else slope
+    b.add("PRelu", [x[0], b.constant(f"{node.name}.weight", slope)], node.name)
+
+
+def _softplus(b, node, x, shapes, out):
+    """log(1 + exp(beta·x)) / beta, and x where beta·x > threshold (ONNX's Softplus has neither key)."""
+    n, a = node.name, node.attrs
+    scaled = b.add("Mul", [x[0], b.floats(f"{n}/beta", a["beta"])], f"{n}/scaled")
+    soft = b.add("Div", [b.add("Softplus", [scaled], f"{n}/softplus"), b.floats(f"{n}/beta_div", a["beta"])], f"{n}/soft")
+    linear = b.add("Greater", [scaled, b.floats(f"{n}/threshold", a["threshold"])], f"{n}/linear")
+    b.add("Where", [linear, x[0], soft], n)
+
+
 EXPORTERS = {
     **{f"conv{n}d": _conv for n in (1, 2, 3)},
     "linear": _linear,
@@ -359,6 +401,19 @@ EXPORTERS = {
     "chunk": _channel_slice(_chunk_range),
     "split": _channel_slice(_split_range),
     **DECODER_EXPORTERS,
+    "permute": _permute,
+    "reshape": _reshape,
+    "scale": _scale,
+    "matmul": _simple("MatMul"),
+    "mean": _reduce("ReduceMean"),
+    "sum": _reduce("ReduceSum"),
+    "amax": _reduce("ReduceMax"),
+    "prelu": _prelu,
+    "elu": lambda b, node, x, shapes, out: b.add("Elu", x, node.name, alpha=node.attrs["alpha"]),
+    "softplus": _softplus,
+    "mish": _simple("Mish"),
+    "hardtanh": lambda b, node, x, shapes, out: b.add(
+        "Clip", [x[0], b.floats(f"{node.name}/min", node.attrs["min"]), b.floats(f"{node.name}/max", node.attrs["max"])], node.name),
 }
 
 

@@ -98,7 +98,8 @@ def attr(node, key: str, default=None):
 
     for a in node.attribute:
         if a.name == key:
-            return helper.get_attribute_value(a)
+            value = helper.get_attribute_value(a)
+            return value.decode() if isinstance(value, bytes) else value
     return default
 
 
@@ -113,10 +114,12 @@ def import_onnx(path: str) -> str:
         raise CnnCostError(f"cannot read the ONNX file: {str(exc).splitlines()[0][:200]}", Location(path)) from None
     graph = _Graph(model, path)
     layers, unsupported, consumed = [], {}, set()
+    # Patterns whose first node is not their anchor (GELU's scaling Mul comes before its Erf) are claimed first.
+    claimed = {id(node): _gelu(graph, node, consumed) for node in graph.nodes if node.op_type == "Erf"}
     for node in graph.nodes:
         if id(node) in consumed:
             continue
-        translated = translate(graph, node, consumed)
+        translated = claimed[id(node)] if node.op_type == "Erf" else translate(graph, node, consumed)
         if translated is None:
             unsupported.setdefault(node.op_type, []).append(node.name or "(unnamed)")
             continue
@@ -180,6 +183,11 @@ def translate(g: _Graph, node, consumed: set):
         return [Layer("add", out, x)] if len(x) == len(node.input) >= 2 else None
     if op == "Mul":
         return _mul(g, node, x)
+    if op == "DepthToSpace" and attr(node, "mode", "DCR") == "CRD":  # torch's pixel_shuffle order
+        return [Layer("pixel_shuffle", out, x, {"factor": attr(node, "blocksize")})]
+    if op == "Transpose":
+        perm = list(attr(node, "perm", []))
+        return [Layer("permute", out, x, {"axes": [p - 1 for p in perm[1:]]})] if perm and perm[0] == 0 else None
     if op == "Concat":
         return [Layer("concat", out, x, {"axis": _sample_axis(attr(node, "axis"), rank)})]
     if op == "Clip":

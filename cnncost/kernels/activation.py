@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import array_axis, on_first
+from .base import Kernel, array_axis, on_first, uniform
 from .parallel import PART_BYTES_MOST, elementwise
 
 _F = np.float32
@@ -78,6 +78,29 @@ def _leaky_relu(x: np.ndarray, attrs: dict) -> np.ndarray:
     return elementwise(scale_negatives, x)
 
 
+def _softplus(x: np.ndarray, beta: float = 1.0, threshold: float = 20.0) -> np.ndarray:
+    """log(1 + e^(βx)) / β, and x itself where βx > threshold (PyTorch Softplus); logaddexp never overflows."""
+    bx = _F(beta) * x
+    return np.where(bx > threshold, x, np.logaddexp(_F(0), bx) / _F(beta))
+
+
+def _elu(x: np.ndarray, attrs: dict) -> np.ndarray:
+    """x for x > 0, alpha·(e^x − 1) otherwise; exp only sees non-positive arguments."""
+    return np.where(x > 0, x, _F(attrs["alpha"]) * np.expm1(np.minimum(x, _F(0))))
+
+
+def _prelu(attrs, inputs, params, buffers, counter):
+    """PyTorch PReLU: one learned slope for the negatives, or one per channel (axis 1)."""
+    x, slope = inputs[0], params["weight"]
+    slope = slope.reshape(1, -1, *[1] * (x.ndim - 2)) if x.ndim > 1 else slope
+    return np.where(x >= 0, x, slope * x)
+
+
+def _prelu_init(attrs, input_shapes, rng):
+    count = input_shapes[0][1] if attrs["per_channel"] else 1
+    return {"weight": uniform(rng, (count,), 0.0, 0.5)}, {}
+
+
 # Arithmetic only, each written as fn(out, x) so that parts of the output can be filled on several cores.
 _PIECEWISE = {
     "relu": _relu,
@@ -98,4 +121,9 @@ KERNELS = {
     "leaky_relu": on_first(_leaky_relu),
     "gelu": on_first(_gelu),
     "softmax": on_first(_softmax),
+    "prelu": Kernel(run=_prelu, init=_prelu_init),
+    "elu": on_first(_elu),
+    "softplus": on_first(lambda x, attrs: _softplus(x, attrs["beta"], attrs["threshold"])),
+    "mish": on_first(lambda x, attrs: x * np.tanh(_softplus(x))),
+    "hardtanh": on_first(lambda x, attrs: np.clip(x, _F(attrs["min"]), _F(attrs["max"]))),
 }

@@ -1,11 +1,11 @@
-"""Fully connected layer on the last axis: one matmul of every leading position at once."""
+"""Fully connected layer on the last axis (one matmul of every leading position at once), and layer scale."""
 from __future__ import annotations
 
 from math import sqrt
 
 import numpy as np
 
-from .base import Kernel, he_uniform, uniform
+from .base import Kernel, array_axis, he_uniform, uniform
 from .counting import counted_matmul
 
 
@@ -36,4 +36,22 @@ def _init(attrs, input_shapes, rng):
     return params, {}
 
 
-KERNELS = {"linear": Kernel(run=_linear, init=_init)}
+def _along(x: np.ndarray, axis: int, values: np.ndarray) -> np.ndarray:
+    """`values` shaped to broadcast along one array axis of x."""
+    shape = [1] * x.ndim
+    shape[axis] = -1
+    return values.reshape(shape)
+
+
+def _scale(attrs, inputs, params, buffers, counter):
+    x = inputs[0]
+    return x * _along(x, array_axis(attrs["axis"]), params["weight"])
+
+
+def _scale_init(attrs, input_shapes, rng):
+    """One multiplier per element of the axis; random (not ConvNeXt's 1e-6) so a wrong axis shows."""
+    size = input_shapes[0][array_axis(attrs["axis"])]
+    return {"weight": uniform(rng, (size,), 0.5, 1.5)}, {}
+
+
+KERNELS = {"linear": Kernel(run=_linear, init=_init), "scale": Kernel(run=_scale, init=_scale_init)}

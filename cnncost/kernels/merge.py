@@ -1,9 +1,10 @@
-"""Ops that combine several inputs: elementwise sum and product, concatenation."""
+"""Ops that combine several inputs: elementwise sum and product, concatenation, matrix product."""
 from __future__ import annotations
 
 import numpy as np
 
 from .base import Kernel, array_axis
+from .counting import counted_matmul
 from .parallel import elementwise
 
 
@@ -33,8 +34,14 @@ def _concat(attrs, inputs, params, buffers, counter):
     return np.concatenate(inputs, axis=array_axis(attrs["axis"]))
 
 
+def _matmul(attrs, inputs, params, buffers, counter):
+    """torch.matmul of (N, …, M, K) and (N, …, K, N'): the batch and leading axes broadcast, MACs counted."""
+    return counted_matmul(inputs[0], inputs[1], counter)
+
+
 KERNELS = {
     "add": Kernel(run=_add),
     "mul": Kernel(run=_mul),
     "concat": Kernel(run=_concat),
+    "matmul": Kernel(run=_matmul),
 }

@@ -6,7 +6,7 @@ from math import prod
 
 import numpy as np
 
-from .base import on_first
+from .base import array_axis, on_first
 from .parallel import fill, filled_at_once
 from .windows import out_size, padded
 
@@ -132,6 +132,15 @@ def _global(reduce: str):
     return pool
 
 
+def _reduce(reduce: str):
+    """mean, sum or max over per-sample axes; numpy's reductions keep float32."""
+
+    def run(x: np.ndarray, attrs: dict) -> np.ndarray:
+        return getattr(x, reduce)(axis=tuple(array_axis(a) for a in attrs["axes"]), keepdims=attrs["keepdims"])
+
+    return run
+
+
 KERNELS = {
     **{f"maxpool{d}d": replace(on_first(_maxpool), workspace=_pool_workspace) for d in (1, 2, 3)},
     **{f"avgpool{d}d": replace(on_first(_avgpool), workspace=_pool_workspace) for d in (1, 2, 3)},
@@ -139,4 +148,7 @@ KERNELS = {
     **{f"adaptive_avgpool{d}d": on_first(_adaptive("mean")) for d in (1, 2, 3)},
     "global_maxpool": on_first(_global("max")),
     "global_avgpool": on_first(_global("mean")),
+    "mean": on_first(_reduce("mean")),
+    "sum": on_first(_reduce("sum")),
+    "amax": on_first(_reduce("max")),
 }

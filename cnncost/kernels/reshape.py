@@ -1,9 +1,9 @@
-"""Ops that only move or select data: flatten, channel shuffle, chunk, split, and the inference no-ops."""
+"""Ops that only move or select data: flatten, permute, reshape, channel shuffle, chunk, split, the inference no-ops."""
 from __future__ import annotations
 
 import numpy as np
 
-from .base import on_first
+from .base import array_axis, on_first
 
 
 def _channel_shuffle(x: np.ndarray, attrs: dict) -> np.ndarray:
@@ -31,8 +31,16 @@ def _split(x: np.ndarray, attrs: dict) -> np.ndarray:
     return x[:, start : start + sizes[index]]
 
 
+def _permute(x: np.ndarray, attrs: dict) -> np.ndarray:
+    """torch.permute with the batch axis left in front; copied, so the next op reads contiguous memory."""
+    per_sample = x.ndim - 1
+    return np.ascontiguousarray(x.transpose(0, *(array_axis(a % per_sample) for a in attrs["axes"])))
+
+
 KERNELS = {
     "flatten": on_first(lambda x, attrs: x.reshape(x.shape[0], -1)),
+    "permute": on_first(_permute),
+    "reshape": on_first(lambda x, attrs: x.reshape(x.shape[0], *attrs["shape"])),
     "channel_shuffle": on_first(_channel_shuffle),
     "chunk": on_first(_chunk),
     "split": on_first(_split),

@@ -4,7 +4,7 @@ from __future__ import annotations
 from math import prod
 
 from cnncost.ops import register
-from cnncost.ops.base import SAVES_INPUT, SAVES_OUTPUT, Key, Op, OpError, Saved
+from cnncost.ops.base import SAVES_INPUT, SAVES_OUTPUT, Key, Op, OpError, Saved, per_sample_axes
 
 
 class Activation(Op):
@@ -25,6 +25,28 @@ class Activation(Op):
         return (Saved(elements=prod(in_shapes[0])),) if self.in_place else SAVES_INPUT
 
 
+class PReLU(Activation):
+    """leaky_relu with a learned slope: one shared, or one per channel (PyTorch PReLU(num_parameters=C))."""
+
+    def __init__(self):
+        super().__init__("prelu", 2, "x if x > 0 else a·x, a learned",
+                         (Key("per_channel", "bool", False, "one slope per channel (C parameters) instead of one"),))
+
+    def params(self, attrs, in_shapes):
+        return in_shapes[0][0] if attrs["per_channel"] else 1
+
+
+class HardTanh(Activation):
+    def __init__(self):
+        super().__init__("hardtanh", 2, "min(max(x, min), max)",
+                         (Key("min", "float", -1.0, "lower bound"), Key("max", "float", 1.0, "upper bound")))
+
+    def finish_attrs(self, attrs):
+        if not attrs["min"] < attrs["max"]:
+            raise OpError(f"hardtanh needs min < max, got min={attrs['min']} and max={attrs['max']}", "max")
+        return attrs
+
+
 class Softmax(Op):
     name = "softmax"
     family = "activation"
@@ -37,10 +59,8 @@ class Softmax(Op):
         return SAVES_OUTPUT
 
     def output_shape(self, attrs, in_shapes):
-        shape = in_shapes[0]
-        if not -len(shape) <= attrs["axis"] < len(shape):
-            raise OpError(f"axis {attrs['axis']} is out of range for shape {shape}", "axis")
-        return shape
+        per_sample_axes([attrs["axis"]], in_shapes[0], "axis")
+        return in_shapes[0]
 
 
 register(
@@ -59,4 +79,12 @@ register(
     Activation("hardswish", 4, "x·relu6(x + 3) / 6"),
     Activation("hardsigmoid", 3, "relu6(x + 3) / 6"),
     Softmax(),
+    PReLU(),
+    Activation("elu", 4, "x if x > 0 else alpha·(exp(x) − 1)", (Key("alpha", "float", 1.0, "scale of the negative part"),)),
+    Activation("softplus", 4, "log(1 + exp(beta·x)) / beta, x where beta·x > threshold", (
+        Key("beta", "float", 1.0, "sharpness"),
+        Key("threshold", "float", 20.0, "above beta·x = threshold the output is x"),
+    )),
+    Activation("mish", 10, "x·tanh(softplus(x))"),
+    HardTanh(),
 )

@@ -27,7 +27,7 @@ class Key:
     """One hyperparameter: its type, default and a line for the docs."""
 
     name: str
-    type: str  # int | count | ints | counts | sizes | padding | pairs | scale | layer | bool | float | fraction | choice | int_list | axis
+    type: str  # int | count | ints | counts | sizes | padding | pairs | scale | layer | bool | float | fraction | choice | int_list | axis | axis_list | shape
     default: Any = REQUIRED
     doc: str = ""
     choices: tuple = ()
@@ -131,6 +131,10 @@ class Op:
         """Per spatial axis (effective kernel, stride) for the receptive field, or None if pointwise."""
         return None
 
+    def axis_order(self, attrs: dict, in_shapes: list[tuple]) -> tuple | None:
+        """For an op that moves axes (permute): output axis i is input axis order[i]. None: axes stay put."""
+        return None
+
     def warnings(self, attrs: dict, in_shapes: list[tuple]) -> list[str]:
         return []
 
@@ -147,6 +151,18 @@ def unknown_key_message(name: str, known, what: str) -> str:
     close = difflib.get_close_matches(str(name), list(known), n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(known) or 'none'}"
     return f"unknown key {name!r} for {what}{hint}"
+
+
+def per_sample_axes(axes, shape: tuple, key: str) -> tuple:
+    """Axes counted per sample (0 = channels, negative from the end) as non-negative indices, each once."""
+    rank = len(shape)
+    bad = [a for a in axes if not -rank <= a < rank]
+    if bad:
+        raise OpError(f"{key} {list(axes)}: axis {bad[0]} is out of range for the {rank} per-sample axes of {fmt_shape(shape)}", key)
+    out = tuple(a % rank for a in axes)
+    if len(set(out)) != len(out):
+        raise OpError(f"{key} {list(axes)} names an axis twice (per-sample shape {fmt_shape(shape)})", key)
+    return out
 
 
 def fmt_shape(shape) -> str:
@@ -193,6 +209,10 @@ def coerce(key: Key, value, spatial: int | None):
         if not isinstance(value, list) or not value:
             raise OpError(f"{key.name!r} must be a non-empty list of integers, not {value!r}", key.name)
         return tuple(_int(key, item, minimum=1) for item in value)
+    if kind in ("axis_list", "shape"):  # per-sample axes (negative from the end), or sizes with one −1: the op checks range
+        if not isinstance(value, list) or not value:
+            raise OpError(f"{key.name!r} must be a non-empty list of integers, not {value!r}", key.name)
+        return tuple(_int(key, item, minimum=None) for item in value)
     raise AssertionError(kind)
 
 

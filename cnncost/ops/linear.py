@@ -4,7 +4,7 @@ from __future__ import annotations
 from math import prod
 
 from cnncost.ops import register
-from cnncost.ops.base import SAVES_INPUT, Key, Op
+from cnncost.ops.base import SAVES_INPUT, Key, Op, OpError, per_sample_axes
 from cnncost.ops.window import sliding, whole
 
 
@@ -12,12 +12,23 @@ class Linear(Op):
     name = "linear"
     family = "linear"
     doc = "fully connected layer applied to the last axis (PyTorch Linear)"
-    keys = (Key("out", "int", doc="output features"), Key("bias", "bool", True, "add a learned bias"))
+    keys = (
+        Key("out", "int", doc="output features"),
+        Key("bias", "bool", True, "add a learned bias"),
+        Key("in", "int", None, "input features the layer was built for; any other size is an error"),
+    )
     elementwise = False
     counts_as_layer = True
     flops_doc = "2·MACs, plus 1 per output element for the bias add"
 
     def output_shape(self, attrs, in_shapes):
+        got = in_shapes[0][-1]
+        if attrs["in"] is not None and got != attrs["in"]:
+            raise OpError(
+                f"linear was built for in: {attrs['in']} features but receives {got} (input shape changed?); "
+                "pool to a fixed size before it (e.g. adaptive_avgpool2d: {output: …}) or use the input size it was built for",
+                "in",
+            )
         return (*in_shapes[0][:-1], attrs["out"])
 
     def params(self, attrs, in_shapes):
@@ -42,4 +53,26 @@ def _whole(shape):
     return [sliding(1, 1, 0)] * (len(spatial) - 1) + [whole(spatial[-1])]
 
 
-register(Linear())
+class Scale(Op):
+    """A learned multiplier per element of one axis: ConvNeXt's layer scale (gamma·x, gamma of shape C×1×1)."""
+
+    name = "scale"
+    family = "linear"
+    doc = "multiply by a learned value per element of one per-sample axis (layer scale)"
+    keys = (Key("axis", "axis", 0, "per-sample axis the multipliers run along; 0 = channels, negative from the end"),)
+    flops_per_element = 1
+    flops_doc = "1 per element (the multiply); 0 MACs"
+
+    def output_shape(self, attrs, in_shapes):
+        per_sample_axes([attrs["axis"]], in_shapes[0], "axis")
+        return in_shapes[0]
+
+    def group(self, attrs, in_shapes):
+        return "layer scale"  # not a linear layer in `--group-by op`: no MACs, one weight per channel
+
+    def params(self, attrs, in_shapes):
+        shape = in_shapes[0]
+        return shape[per_sample_axes([attrs["axis"]], shape, "axis")[0]]
+
+
+register(Linear(), Scale())

@@ -5,6 +5,7 @@ from math import prod
 
 from cnncost.ops import register
 from cnncost.ops.base import Key, Op, OpError, Saved, fmt_shape
+from cnncost.ops.window import sliding, whole
 
 
 class Add(Op):
@@ -76,4 +77,34 @@ class Concat(Op):
         return (*first[:axis], sum(s[axis] for s in in_shapes), *first[axis + 1:])
 
 
-register(Add(), Mul(), Concat())
+class MatMul(Op):
+    """Batched matrix product over the last two per-sample axes (non-local and attention blocks inside CNNs).
+
+    Receptive field: out[..., m, n] reads a whole row of the first input and a whole column of the second, and
+    the two inputs' fields are united before the window applies, so each of the last two axes that is spatial
+    reads its whole length; batch axes in front of them are read position by position.
+    """
+
+    name = "matmul"
+    family = "merge"
+    doc = "batched matrix product over the last two per-sample axes, (…, M, K) @ (…, K, N), leading axes broadcast"
+    arity = (2, 2)
+    elementwise = False
+    flops_doc = "2·MACs; MACs = prod(broadcast leading axes)·M·K·N"
+
+    def output_shape(self, attrs, in_shapes):
+        a, b = in_shapes
+        if len(a) < 2 or len(b) < 2 or a[-1] != b[-2]:
+            raise OpError(f"matmul needs (…, M, K) and (…, K, N) per sample, got {fmt_shape(a)} and {fmt_shape(b)}")
+        return (*_broadcast(a[:-2], b[:-2]), a[-2], b[-1])
+
+    def macs(self, attrs, in_shapes, out_shape):
+        return prod(out_shape) * in_shapes[0][-1]
+
+    def window(self, attrs, in_shapes):
+        shape = in_shapes[0]
+        spatial = shape[1:]
+        return [sliding(1, 1, 0) if axis < len(shape) - 2 else whole(n) for axis, n in enumerate(spatial, 1)] or None
+
+
+register(Add(), Mul(), Concat(), MatMul())

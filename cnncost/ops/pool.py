@@ -5,7 +5,7 @@ from fractions import Fraction
 from math import prod
 
 from cnncost.ops import register
-from cnncost.ops.base import SAVES_INPUT, Key, Op, OpError, Saved
+from cnncost.ops.base import SAVES_INPUT, Key, Op, OpError, Saved, per_sample_axes
 from cnncost.ops.window import Window, dropped_warnings, effective_kernel, envelope, output_size, sliding, whole
 
 
@@ -146,6 +146,49 @@ class GlobalPool(Op):
         return [whole(n) for n in in_shapes[0][1:]]
 
 
+class Reduce(Op):
+    """mean, sum or amax over a list of per-sample axes (CBAM's channel pooling: mean over axis 0, keepdims).
+
+    Receptive field: every reduced spatial axis is read whole; the others position by position (None when no
+    spatial axis is reduced).
+    """
+
+    family = "reduction"
+    elementwise = False
+    flops_doc = "one add or comparison per input element"
+
+    def __init__(self, name: str, doc: str):
+        self.name, self.doc = name, doc
+        self.keys = (
+            Key("axes", "axis_list", doc="per-sample axes to reduce, 0 = channels, negative from the end"),
+            Key("keepdims", "bool", False, "keep the reduced axes as size 1"),
+        )
+
+    def output_shape(self, attrs, in_shapes):
+        shape = in_shapes[0]
+        axes = per_sample_axes(attrs["axes"], shape, "axes")
+        if attrs["keepdims"]:
+            return tuple(1 if i in axes else n for i, n in enumerate(shape))
+        if len(axes) == len(shape):
+            raise OpError(f"axes {list(attrs['axes'])} reduce every axis of {shape}; set keepdims: true or keep one axis", "axes")
+        return tuple(n for i, n in enumerate(shape) if i not in axes)
+
+    def flops(self, attrs, in_shapes, out_shape):
+        return prod(in_shapes[0])
+
+    def window(self, attrs, in_shapes):
+        shape = in_shapes[0]
+        axes = per_sample_axes(attrs["axes"], shape, "axes")
+        if not any(axis in axes for axis in range(1, len(shape))):
+            return None
+        return [whole(n) if axis in axes else sliding(1, 1, 0) for axis, n in enumerate(shape[1:], 1)]
+
+
 register(*(Pool(kind, n) for kind in ("max", "avg") for n in (1, 2, 3)))
 register(*(AdaptivePool(kind, n) for kind in ("avg", "max") for n in (1, 2, 3)))
 register(GlobalPool("avg"), GlobalPool("max"))
+register(
+    Reduce("mean", "mean over the given per-sample axes (torch.mean(x, dims))"),
+    Reduce("sum", "sum over the given per-sample axes (torch.sum(x, dims))"),
+    Reduce("amax", "maximum over the given per-sample axes (torch.amax(x, dims))"),
+)
