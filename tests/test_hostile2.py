@@ -1,0 +1,208 @@
+"""Hostile input, round 2 (issue #16): resource bombs, CI-format injection, races on output files, and every
+number validated. Each class has tests named for it; the style is tests/test_hostile.py's (exit code, one line,
+file:line)."""
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+import pytest
+
+from cnncost.limits import MAX_EXPANSION_WORK, MAX_NODES, MAX_TEXT_CHARS
+from test_hostile import HEAD, _write, blocks, deadline, layers, one_line, refused, run  # noqa: F401 (fixtures)
+
+
+def limited_cli(*args, memory: int = 1 << 30, timeout: float = 60):
+    """The real command under `ulimit -v` (RLIMIT_AS): a bomb that allocates past `memory` dies with a
+    MemoryError traceback, which one_line() then rejects."""
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "cnncost", *map(str, args)], capture_output=True, timeout=timeout, preexec_fn=limit)
+    return result, time.perf_counter() - start
+
+
+# -- 1. bounded expansion ------------------------------------------------------------------------------
+
+
+def splice_chain(levels: int, value: str, item: str) -> str:
+    """Each block level passes on its argument spliced ten times into the next (`item` is how one copy is written)."""
+    chain = "".join(
+        f"  b{i}:\n    args: {{s: {value}}}\n    layers:\n      - b{i + 1}: {{s: {item}}}\n" for i in range(levels)
+    )
+    chain += f"  b{levels}:\n    args: {{s: {value}}}\n    layers:\n      - relu: {{name: n}}\n"
+    return blocks(chain, "b0")
+
+
+TEXT_BOMB = splice_chain(12, "x", "'a" + "${s}" * 10 + "'")  # 10^12 characters at the last level
+LIST_BOMB = splice_chain(12, "[x]", "[" + ", ".join(["$s"] * 10) + "]")  # a list holding 10^12 items
+
+
+def test_expansion_text_bomb_is_refused_at_once_in_bounded_memory(tmp_path):
+    """The issue's 1,279-byte spec: within every other limit, it ran out of memory."""
+    assert len(TEXT_BOMB) < 1300
+    result, seconds = limited_cli("summary", _write(tmp_path / "bomb.yaml", TEXT_BOMB))
+    line = one_line(result)
+    assert f"text made from block arguments is over the limit of {MAX_TEXT_CHARS:,} characters" in line and ":19:" in line  # b3 calls b4 with 11,111 chars
+    assert seconds < 20
+
+
+def test_expansion_text_is_measured_while_it_is_made(tmp_path):
+    """100,000 splices of a 9,999-character argument in one value would be a 1 GB string: refused at the second."""
+    text = blocks("  b:\n    args: {s: x}\n    layers:\n      - relu: {name: '" + "${s}" * 100_000 + "'}\n", f"b: {{s: {'y' * 9_999}}}")
+    result, seconds = limited_cli("summary", _write(tmp_path / "net.yaml", text), memory=512 << 20)
+    assert f"text made from block arguments is over the limit of {MAX_TEXT_CHARS:,} characters" in one_line(result)
+
+
+def test_expansion_list_bomb_is_refused_in_bounded_memory(tmp_path):
+    result, seconds = limited_cli("summary", _write(tmp_path / "bomb.yaml", LIST_BOMB))
+    assert f"over the limit of {MAX_TEXT_CHARS:,} characters or items" in one_line(result)
+    assert seconds < 20
+
+
+def test_expansion_cannot_splice_a_list_into_text(refused, tmp_path):
+    path = _write(tmp_path / "net.yaml", blocks("  b:\n    args: {s: [1, 2]}\n    layers:\n      - relu: {name: 'a${s}'}\n", "b"))
+    refused(["summary", path], "only numbers, true/false and text can be spliced", at=f"{path}:7:")
+
+
+def test_expansion_text_just_under_the_limit_works(run, tmp_path):
+    """Limits are on what is made, not on ordinary use: a 10,000-character value is still fine."""
+    text = "y" * (MAX_TEXT_CHARS - 1)
+    path = _write(tmp_path / "net.yaml", blocks("  b:\n    args: {s: x}\n    layers:\n      - identity: {name: n}\n", f"b: {{s: 'z{text}'}}"))
+    code, out, err = run("summary", path, "--format", "json")
+    assert code == 0, err
+
+
+def test_expansion_layer_limit_counts_when_true_before_building(refused, tmp_path, monkeypatch):
+    """`when: true` used to defeat the early bound: one repeat past MAX_NODES layers is refused before any is built."""
+    import cnncost.spec.expand as expand
+
+    built = []
+    monkeypatch.setattr(expand.Expander, "bump", lambda self, loc: built.append(loc))
+    repeats = MAX_NODES // 100 + 1  # 100 layers per block instance: MAX_NODES + 100 layers
+    path = _write(tmp_path / "net.yaml", blocks("  b:\n    layers:\n      - relu: {repeat: 100, when: true}\n", f"b: {{repeat: {repeats}}}"))
+    refused(["summary", path], f"more than {MAX_NODES:,} layers", at=f"{path}:8:")
+    assert built == []
+
+
+def test_expansion_of_exactly_the_maximum_layers_is_accepted(tmp_path):
+    """The documented maximum works (aliases of repeats no longer count as layers) in bounded memory."""
+    repeats = MAX_NODES // 100
+    path = _write(tmp_path / "net.yaml", "name: t\ninput: 1\n" + "blocks:\n  b:\n    layers:\n      - relu: {repeat: 100}\n"
+                  + f"layers:\n  - b: {{repeat: {repeats}}}\n")
+    result, seconds = limited_cli("summary", path, "--format", "json", memory=2 << 30, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout)["by_kind"][0]["layers"] == MAX_NODES == 100 * repeats
+
+
+def test_expansion_work_is_bounded_when_nothing_is_built(tmp_path):
+    """10^8 skipped layers build nothing, but expanding them is work: refused once the work budget is spent."""
+    text = ("name: t\ninput: 1\nblocks:\n  b:\n    layers:\n      - relu: {when: false}\n"
+            "  b2:\n    layers:\n      - b: {repeat: 10000}\nlayers:\n  - b2: {repeat: 10000}\n")
+    result, seconds = limited_cli("summary", _write(tmp_path / "net.yaml", text), timeout=120)
+    assert f"takes more than {MAX_EXPANSION_WORK:,} steps" in one_line(result)
+
+
+def test_expansion_chain_of_skipped_layers_resolves_in_linear_time(run, tmp_path):
+    """10,000 block outputs along one chain of 10,000 skipped layers: 3 minutes when each walked the chain."""
+    path = _write(tmp_path / "net.yaml", "name: t\ninput: 1\nblocks:\n  b:\n    layers:\n      - relu: {repeat: 10000, when: false}\n"
+                  "layers:\n  - b: {repeat: 10000}\n  - relu\n")
+    with deadline(15):
+        code, out, err = run("summary", path, "--format", "json")
+    assert code == 0, err
+    assert [row["name"] for row in json.loads(out)["layers"]] == ["relu_1"]
+
+
+# -- 3 (spec side). control characters in names, however YAML spells them -------------------------------
+
+
+@pytest.mark.parametrize("spelled,code", [('"a\\0b"', "U+0000"), ('"a\\nb"', "U+000A"), ('"a\\rb"', "U+000D"),
+                                          ('"a\\tb"', "U+0009"), ('"a\\x7fb"', "U+007F"), ('"a\\u2028b"', "U+2028"),
+                                          ('"a\\x01b"', "U+0001"), ('"a\\Nb"', "U+0085")])
+def test_names_refuse_control_characters(refused, tmp_path, spelled, code):
+    path = _write(tmp_path / "net.yaml", layers(f"relu: {{name: {spelled}}}"))
+    refused(["summary", path], code, at=f"{path}:4:")
+    path = _write(tmp_path / "spec.yaml", HEAD.replace("name: t", f"name: {spelled}") + "layers: [relu]\n")
+    refused(["summary", path], code, at=f"{path}:1:")
+
+
+def test_names_made_by_splicing_refuse_control_characters(refused, tmp_path):
+    """A block argument may carry a newline in a description-like text; spliced into a name it is refused."""
+    path = _write(tmp_path / "net.yaml", blocks("  b:\n    args: {s: x}\n    layers:\n      - relu: {name: 'a${s}'}\n", 'b: {s: "1\\n::error::forged"}'))
+    refused(["summary", path], "control character U+000A", at=f"{path}:7:")
+
+
+def test_names_in_keys_refuse_control_characters(refused, tmp_path):
+    path = _write(tmp_path / "net.yaml", blocks('  "b\\nx":\n    layers: [relu]\n', "relu"))
+    refused(["summary", path], "control character U+000A", at=f"{path}:4:")
+
+
+def test_descriptions_keep_newlines_and_tabs(run, tmp_path):
+    path = _write(tmp_path / "net.yaml", layers("relu") + "description: |\n  two\n  \tlines\n")
+    code, out, err = run("summary", path, "--format", "json")
+    assert code == 0, err
+
+
+# -- 6 (spec side). non-finite numbers ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [".nan", ".NaN", ".inf", "-.inf", ".Inf", "!!float nan"])
+def test_non_finite_numbers_in_specs_are_refused_with_a_place(refused, tmp_path, value):
+    path = _write(tmp_path / "net.yaml", layers("relu") + f"reference:\n  top1: {value}\n")
+    refused(["summary", path, "--format", "json"], "is not a finite number", at=f"{path}:6:")
+
+
+@pytest.mark.parametrize("expression", ["${1.0e5}", "${" + "9" * 150 + ".0 * " + "9" * 40 + ".0}", "${x * 1.5}"])
+def test_non_finite_numbers_from_expressions_are_refused(refused, tmp_path, expression):
+    """A float overflowing to inf (or past 10^100) never reaches a result."""
+    path = _write(tmp_path / "net.yaml", blocks(f"  b:\n    args: {{x: {10**99}}}\n    layers:\n      - dropout: {{p: '{expression}'}}\n", "b"))
+    line = refused(["summary", path, "--format", "json"], at=f"{path}:7:")
+    assert "over the limit of 10^100" in line or "cannot read" in line or "finite" in line, line
+
+
+# -- 7. totals within the documented bound --------------------------------------------------------------
+
+
+def branches(count: int, out: int) -> str:
+    """`count` 1×1 convs, each reading the 1×1 input: per layer params = MACs = out, activation bytes = 4·out."""
+    outputs = ", ".join(f"conv1d_{i + 1}" for i in range(count))  # every branch is an output, so every one runs
+    return f"name: t\ninput: 1x1\noutputs: [{outputs}]\nlayers:\n" + f"  - conv1d: {{out: {out}, kernel: 1, bias: false, inputs: input}}\n" * count
+
+
+def test_totals_over_10_to_100_are_refused(refused, tmp_path):
+    """Each layer's 2.4·10^99 MACs (9.6·10^99 bytes) is within the bound; five layers' totals are not."""
+    path = _write(tmp_path / "net.yaml", branches(5, 24 * 10**98))
+    refused(["summary", path, "--format", "json"], "the totals", "macs", "over the limit of 10^100", at=str(path))
+
+
+def test_totals_below_the_bound_are_accepted(run, tmp_path):
+    path = _write(tmp_path / "net.yaml", branches(2, 10**99))
+    code, out, err = run("summary", path, "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["totals"]["macs"] == 2 * 10**99
+
+
+# -- 8. block scope -----------------------------------------------------------------------------------------
+
+
+def test_block_scope_names_are_local(refused, tmp_path):
+    """README "Blocks": inside a block names are local; an outer layer is read only through `in`."""
+    path = _write(tmp_path / "net.yaml", blocks("  b:\n    layers:\n      - relu: {inputs: stem}\n",
+                                                "conv2d: {name: stem, out: 3, kernel: 1}", "b"))
+    refused(["summary", path], "unknown layer 'stem' in block 'b_1'", "names inside a block are local", "`in`", at=f"{path}:6:")
+
+
+def test_block_scope_input_is_only_the_graphs_at_top_level(refused, tmp_path):
+    path = _write(tmp_path / "net.yaml", blocks("  b:\n    layers:\n      - relu: {inputs: input}\n", "relu", "b"))
+    refused(["summary", path], "unknown layer 'input' in block 'b_1'", "names inside a block are local", at=f"{path}:6:")
+
+
+def test_block_scope_still_reads_its_own_inner_paths(run, tmp_path):
+    path = _write(tmp_path / "net.yaml", blocks("  inner:\n    layers: [relu]\n  b:\n    layers:\n      - inner: {name: i}\n"
+                                                "      - add: {inputs: [i.relu_1, in]}\n", "b"))
+    code, out, err = run("summary", path, "--format", "json")
+    assert code == 0, err
