@@ -440,7 +440,7 @@ def test_bad_flags(refused):
     refused(["summary", "alexnet", "--input", "3x" + "9" * 5000], "--input", "over the limit of 10^100", usage=True)
     refused(["summary", "alexnet", "--batch", "-1"], "--batch", usage=True)
     refused(["summary", "alexnet", "--batch", "9" * 200], "go over the limit of 10^100", "--batch")
-    refused(["verify", "lenet5", "--max-memory", "lots"], "cannot read --max-memory")
+    refused(["verify", "lenet5", "--max-memory", "lots"], "cannot read --max-memory", usage=True)
     refused(["summary", "alexnet", "--no-such-flag"], "--no-such-flag", usage=True)
 
 

@@ -206,3 +206,77 @@ def test_block_scope_still_reads_its_own_inner_paths(run, tmp_path):
                                                 "      - add: {inputs: [i.relu_1, in]}\n", "b"))
     code, out, err = run("summary", path, "--format", "json")
     assert code == 0, err
+
+
+# -- 5. every number validated once (cnncost.units, through cli.options.UserNumber) ---------------------------
+
+DIGITS_5000 = "9" * 5000
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "Infinity", "-1", "1e3", "", "5%", DIGITS_5000])
+def test_numbers_fail_on_increase_refuses_non_numbers(refused, value):
+    refused(["diff", "lenet5", "alexnet", "--fail-on-increase", value], "--fail-on-increase", usage=True)
+
+
+def test_numbers_fail_on_increase_reads_exact_percentages(run):
+    code, out, err = run("diff", "lenet5", "lenet5", "--fail-on-increase", "0.1")
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("value", ["-1", "1.5", "nan", str(2**64), DIGITS_5000, "seven"])
+def test_numbers_seed_is_a_whole_number_from_zero(refused, value):
+    refused(["verify", "lenet5", "--seed", value], "--seed must be a whole number from 0", usage=True)
+
+
+def test_numbers_seed_at_the_top_of_its_range_works(run):
+    code, out, err = run("verify", "lenet5", "--seed", str(2**64 - 1), "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["seed"] == 2**64 - 1
+
+
+@pytest.mark.parametrize("flag", ["--max-params", "--max-peak-activation-bytes", "--max-layer-macs"])
+def test_numbers_5000_digit_budget_flags_are_one_line(refused, flag):
+    refused(["check", "lenet5", flag, DIGITS_5000], "5,000 digits", "over the limit of 10^100")
+
+
+def test_numbers_5000_digit_budget_in_a_spec_names_its_line(run, tmp_path):
+    """`check` reports a spec's error in its report (and goes on to the next spec): exit 2, the place named."""
+    path = _write(tmp_path / "net.yaml", layers("relu") + f"budget:\n  params: '{DIGITS_5000}'\n")
+    code, out, err = run("check", path, "--format", "json")
+    assert code == 2 and "Traceback" not in err, err
+    (spec,) = json.loads(out)["specs"]
+    assert (spec["error"]["line"], spec["status"]) == (6, "error") and "5,000 digits" in spec["error"]["message"]
+
+
+def test_numbers_5000_digit_budget_in_a_budgets_file(refused, tmp_path):
+    budgets = _write(tmp_path / "budgets.yaml", f"lenet5:\n  macs: '{DIGITS_5000}G'\n")
+    refused(["check", "lenet5", "--budgets", budgets], "5,000 digits", "over the limit of 10^100", at=str(budgets))
+
+
+def test_numbers_max_memory_of_5000_digits(refused):
+    refused(["verify", "lenet5", "--max-memory", DIGITS_5000 + "GiB"], "over the limit of 10^100", usage=True)
+
+
+@pytest.mark.parametrize("source", ["a" * 300, "a/" * 3000 + "net.yaml", "x" * 5000])
+def test_numbers_long_spec_arguments_are_one_line(refused, source):
+    """A 300-character name is too long for a file system (ENAMETOOLONG); it was a traceback."""
+    line = refused(["summary", source], "no such file")
+    assert len(line) < 1100
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "csv", "markdown"])
+def test_numbers_ascii_only_stdout_gets_ascii_output(tmp_path, fmt):
+    """PYTHONIOENCODING=ascii: a traceback (UnicodeEncodeError on ×) before; now ASCII, and JSON still parses."""
+    path = _write(tmp_path / "网络.yaml", "name: réseau\ninput: 3x8x8\nlayers:\n  - conv2d: {name: 卷积, out: 4, kernel: 3}\n  - relu: {name: 🔥}\n")
+    result = subprocess.run([sys.executable, "-m", "cnncost", "summary", str(path), "--format", fmt], capture_output=True,
+                            env={**os.environ, "PYTHONIOENCODING": "ascii"}, timeout=60)
+    assert result.returncode == 0, result.stderr
+    text = result.stdout.decode("ascii")
+    if fmt == "json":
+        data = json.loads(text)
+        assert data["model"] == "réseau" and [row["name"] for row in data["layers"]] == ["卷积", "🔥"]
+    else:
+        assert "\\u5377\\u79ef" in text  # 卷积, escaped
+    missing = subprocess.run([sys.executable, "-m", "cnncost", "summary", str(tmp_path / "缺.yaml")], capture_output=True,
+                             env={**os.environ, "PYTHONIOENCODING": "ascii"}, timeout=60)
+    assert missing.returncode == 2 and missing.stderr.decode("ascii").count("\n") == 1

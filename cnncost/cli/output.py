@@ -57,8 +57,9 @@ def emit(text: str, output: str | None) -> None:
         from cnncost.output import write_atomic
 
         write_atomic(output, text)
-    else:
-        click.echo(text, nl=False)
+    else:  # not click.echo: it writes UTF-8 to an ASCII-only stdout, where cnncost.cli escapes instead
+        sys.stdout.write(text)
+        sys.stdout.flush()
 
 
 def emit_rich(renderable, output: str | None) -> None:
