@@ -280,3 +280,88 @@ def test_numbers_ascii_only_stdout_gets_ascii_output(tmp_path, fmt):
     missing = subprocess.run([sys.executable, "-m", "cnncost", "summary", str(tmp_path / "缺.yaml")], capture_output=True,
                              env={**os.environ, "PYTHONIOENCODING": "ascii"}, timeout=60)
     assert missing.returncode == 2 and missing.stderr.decode("ascii").count("\n") == 1
+
+
+# -- 4. -o never destroys a file without --force, checked when the file appears --------------------------------
+
+
+def appears_midway(monkeypatch, target, make):
+    """While the report is rendered (after the up-front check), something takes the target name."""
+    import cnncost.render.text
+
+    render = cnncost.render.text.to_json
+
+    def render_then_race(report):
+        make(target)
+        return render(report)
+
+    monkeypatch.setattr(cnncost.render.text, "to_json", render_then_race)
+
+
+def test_output_created_during_the_run_is_not_overwritten(refused, tmp_path, monkeypatch):
+    target = tmp_path / "report.json"
+    appears_midway(monkeypatch, target, lambda path: path.write_text("precious\n"))
+    refused(["summary", "lenet5", "--format", "json", "-o", target], "appeared while cnncost ran", "--force", at=str(target))
+    assert target.read_text() == "precious\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
+
+
+def test_output_dangling_symlink_created_during_the_run_is_kept(refused, tmp_path, monkeypatch):
+    target = tmp_path / "report.json"
+    appears_midway(monkeypatch, target, lambda path: path.symlink_to(tmp_path / "elsewhere"))
+    refused(["summary", "lenet5", "--format", "json", "-o", target], "appeared while cnncost ran", at=str(target))
+    assert target.is_symlink() and not (tmp_path / "elsewhere").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
+
+
+def test_output_dangling_symlink_is_refused_up_front(refused, tmp_path):
+    target = tmp_path / "report.json"
+    target.symlink_to(tmp_path / "elsewhere")
+    refused(["summary", "lenet5", "--format", "json", "-o", target], "already exists", "--force", at=str(target))
+    assert target.is_symlink() and not (tmp_path / "elsewhere").exists()
+
+
+def test_output_with_force_still_replaces(run, tmp_path, monkeypatch):
+    target = tmp_path / "report.json"
+    appears_midway(monkeypatch, target, lambda path: path.write_text("old\n"))
+    code, out, err = run("summary", "lenet5", "--format", "json", "-o", target, "--force")
+    assert code == 0, err
+    assert json.loads(target.read_text())["model"] == "lenet5"
+
+
+def test_output_without_hard_links_is_still_exclusive(run, refused, tmp_path, monkeypatch):
+    """A file system without hard links (FAT): an exclusive create keeps the rule."""
+    import errno
+
+    def no_links(src, dst):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    target = tmp_path / "report.json"
+    code, out, err = run("summary", "lenet5", "--format", "json", "-o", target)
+    assert code == 0, err
+    assert json.loads(target.read_text())["model"] == "lenet5"
+    other = tmp_path / "other.json"
+    appears_midway(monkeypatch, other, lambda path: path.write_text("precious\n"))
+    refused(["summary", "lenet5", "--format", "json", "-o", other], "appeared while cnncost ran")
+    assert other.read_text() == "precious\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.json", "report.json"]
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP", "SIGINT"])
+def test_output_temp_file_is_removed_on_signals(run, tmp_path, monkeypatch, signame):
+    import signal
+
+    signum = getattr(signal, signame)
+    target = _write(tmp_path / "report.txt", "precious\n")
+
+    def killed(fd):
+        os.kill(os.getpid(), signum)  # arrives while the temp file is written, not yet renamed
+        time.sleep(1)
+
+    monkeypatch.setattr(os, "fsync", killed)
+    code, out, err = run("summary", "lenet5", "--format", "csv", "-o", target, "--force")
+    assert (code, err.strip()) == (128 + signum, "interrupted")
+    assert target.read_text() == "precious\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.txt"]
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL or signame != "SIGTERM"  # the handler is put back

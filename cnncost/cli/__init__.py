@@ -53,9 +53,10 @@ def main(argv=None) -> None:
     except click.ClickException as exc:
         exc.show()
         code = 2
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (click.exceptions.Abort, KeyboardInterrupt) as exc:
         click.echo("interrupted", err=True)
-        code = 130
+        # SIGINT 130; SIGTERM 143 and SIGHUP 129 while writing --output (click wraps the interrupt in Abort)
+        code = 128 + getattr(exc, "signum", getattr(exc.__cause__, "signum", 2))
     except BrokenPipeError:
         code = 0
     sys.exit(code if isinstance(code, int) else 0)

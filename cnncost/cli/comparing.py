@@ -38,7 +38,7 @@ def compare(specs, baseline, fmt, bars, plot, depth, input_shape, batch, dtype, 
     if plot:
         from cnncost.render.plot import complexity_chart
 
-        for model in complexity_chart(comparison, plot):
+        for model in complexity_chart(comparison, plot, force):
             click.echo(f"note: {model} has no published top-1 (reference.top1) and is left out of {plot}", err=True)
     if bars:
         return emit_rich(render.to_bars(comparison), output)
