@@ -365,3 +365,101 @@ def test_output_temp_file_is_removed_on_signals(run, tmp_path, monkeypatch, sign
     assert target.read_text() == "precious\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.txt"]
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL or signame != "SIGTERM"  # the handler is put back
+
+
+# -- 2. memory limits the process really has --------------------------------------------------------------------
+
+
+def fake_system(tmp_path, cgroup_line: str, files: dict, available_kib: int = 64 * 2**20):
+    """A /proc and /sys/fs/cgroup of our own: MemAvailable 64 GiB unless given, one cgroup, its files."""
+    proc = tmp_path / "proc"
+    (proc / "self").mkdir(parents=True)
+    (proc / "meminfo").write_text(f"MemTotal: 100000000 kB\nMemAvailable: {available_kib} kB\n")
+    (proc / "self" / "status").write_text("Name: python\nVmSize:   262144 kB\n")
+    (proc / "self" / "cgroup").write_text(cgroup_line + "\n")
+    root = tmp_path / "cgroup"
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return str(proc), str(root)
+
+
+def test_memory_limit_of_cgroup_v2(tmp_path):
+    from cnncost.memlimit import usable_memory
+
+    proc, root = fake_system(tmp_path, "0::/ci/job", {"ci/job/memory.max": f"{2**30}\n", "ci/job/memory.current": f"{2**28}\n"})
+    assert usable_memory(proc, root) == (2**30 - 2**28, "the cgroup memory limit")  # 1 GiB − 256 MiB in use
+
+
+def test_memory_limit_of_cgroup_v1_seen_from_inside_a_container(tmp_path):
+    """The container's own cgroup is mounted at the root, not under the host's path /docker/abc."""
+    proc, root = fake_system(tmp_path, "4:memory:/docker/abc", {"memory/memory.limit_in_bytes": f"{3 * 2**30}\n",
+                                                                 "memory/memory.usage_in_bytes": f"{2**30}\n"})
+    assert usable_memory_of(proc, root) == (2 * 2**30, "the cgroup memory limit")
+
+
+def usable_memory_of(proc, root):
+    from cnncost.memlimit import usable_memory
+
+    return usable_memory(proc, root)
+
+
+def test_memory_limit_unlimited_cgroups_fall_back_to_available_ram(tmp_path):
+    proc, root = fake_system(tmp_path, "0::/", {"memory.max": "max\n", "memory.current": "5\n"}, available_kib=2**20)
+    assert usable_memory_of(proc, root) == (2**30, "available RAM")
+    proc, root = fake_system(tmp_path / "v1", "4:memory:/", {"memory/memory.limit_in_bytes": "9223372036854771712\n"}, available_kib=2**20)
+    assert usable_memory_of(proc, root) == (2**30, "available RAM")
+
+
+def test_memory_limit_of_ulimit_v_less_the_address_space_in_use(tmp_path, monkeypatch):
+    import cnncost.memlimit
+
+    proc, root = fake_system(tmp_path, "0::/", {})
+    monkeypatch.setattr(cnncost.memlimit.resource, "getrlimit", lambda which: (2**30, 2**30))
+    assert usable_memory_of(proc, root) == (2**30 - 2**28, "ulimit -v")  # VmSize 256 MiB already used
+
+
+def ulimit_and_verify(*args, headroom: int):
+    """The real command with RLIMIT_AS = the interpreter's own address space after importing numpy + headroom."""
+    probe = subprocess.run([sys.executable, "-c", "import numpy, cnncost.verify, cnncost.cli;"
+                            "print(open('/proc/self/status').read().split('VmSize:')[1].split()[0])"],
+                           capture_output=True, text=True, timeout=60)
+    limit = int(probe.stdout) * 1024 + headroom
+
+    def apply():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return subprocess.run([sys.executable, "-m", "cnncost", *map(str, args)], capture_output=True, timeout=120, preexec_fn=apply)
+
+
+BIG = "name: big\ninput: 16x1024x1024\nlayers:\n  - conv2d: {out: 16, kernel: 3, padding: 1}\n"  # ~1.2 GiB to verify
+
+
+def test_memory_limit_ulimit_refuses_verify_up_front(tmp_path):
+    """Under `ulimit -v`, verify refused by the estimate, one line, exit 2 (a numpy MemoryError traceback before)."""
+    result = ulimit_and_verify("verify", _write(tmp_path / "big.yaml", BIG), headroom=400 << 20)
+    line = one_line(result)
+    assert "verify would need about" in line and "over the limit of" in line
+
+
+def test_memory_limit_check_still_reports_every_other_spec(tmp_path):
+    result = ulimit_and_verify("check", _write(tmp_path / "big.yaml", BIG), "lenet5", "--verify", "--format", "json", headroom=400 << 20)
+    assert result.returncode == 2, result.stderr[-2000:]
+    big, lenet5 = json.loads(result.stdout)["specs"]
+    assert big["status"] == "error" and "verify would need about" in big["error"]["message"]
+    assert lenet5["status"] == "pass"
+
+
+def test_memory_error_anywhere_is_one_line(refused, run, monkeypatch):
+    """A limit tighter than any estimate saw: the MemoryError becomes one line, and `check` goes on."""
+    import cnncost.verify
+
+    def out_of_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(cnncost.verify.ForwardRun, "execute", out_of_memory)
+    refused(["verify", "lenet5"], "out of memory")
+    code, out, err = run("check", "lenet5", "alexnet", "--verify", "--format", "json")
+    assert code == 2 and "Traceback" not in err
+    assert [spec["status"] for spec in json.loads(out)["specs"]] == ["error", "error"]
+    assert "ran out of memory" in json.loads(out)["specs"][1]["error"]["message"]

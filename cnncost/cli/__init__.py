@@ -58,6 +58,9 @@ def main(argv=None) -> None:
         click.echo("interrupted", err=True)
         # SIGINT 130; SIGTERM 143 and SIGHUP 129 while writing --output (click wraps the interrupt in Abort)
         code = 128 + getattr(exc, "signum", getattr(exc.__cause__, "signum", 2))
+    except MemoryError:  # a limit tighter than verify's estimate saw: one line, never a numpy traceback
+        sys.stderr.write("error: out of memory (lower --batch or --input, or raise the memory limit: ulimit -v, cgroup)\n")
+        code = 2
     except BrokenPipeError:
         code = 0
     sys.exit(code if isinstance(code, int) else 0)
