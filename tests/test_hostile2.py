@@ -463,3 +463,106 @@ def test_memory_error_anywhere_is_one_line(refused, run, monkeypatch):
     assert code == 2 and "Traceback" not in err
     assert [spec["status"] for spec in json.loads(out)["specs"]] == ["error", "error"]
     assert "ran out of memory" in json.loads(out)["specs"][1]["error"]["message"]
+
+
+# -- 3. nothing user-written can forge CI output ----------------------------------------------------------------
+
+FORGED = "x\n::add-mask::secret\n::error file=a.yaml::forged\r::warning::cr"
+
+
+def github_lines_are_ours(text: str) -> list:
+    """GitHub reads a workflow command only at the start of a line (\\n or \\r ends one): every such line must
+    be one of cnncost's `::error file=…` annotations."""
+    import re
+
+    lines = re.split(r"\r\n|\r|\n", text)
+    commands = [line for line in lines if line.lstrip().startswith("::")]
+    assert all(line.startswith("::error file=") for line in commands), commands
+    return commands
+
+
+def hostile_folder(tmp_path):
+    folder = tmp_path / FORGED.replace("\r", "")  # a file name may hold a newline; not a CR here (the check is the same)
+    folder.mkdir()
+    return folder
+
+
+def test_ci_github_path_with_newlines_cannot_forge_commands(run, tmp_path):
+    folder = hostile_folder(tmp_path)
+    good = _write(folder / "ok.yaml", layers("relu"))
+    bad = _write(folder / "bad.yaml", layers("nope"))
+    code, out, err = run("check", good, bad, "--format", "github")
+    assert code == 2, err
+    commands = github_lines_are_ours(out)
+    assert len(commands) == 1 and "%0A%3A%3Aadd-mask%3A%3Asecret" in commands[0]  # properties escape : and ,
+    assert len(out.splitlines()) == 4  # one annotation, two verdicts, the summary: the newlines stayed escaped
+
+
+def test_ci_github_message_escapes_percent_and_line_breaks(run, tmp_path):
+    from cnncost.render.ci import _escape_data, _escape_property
+
+    assert _escape_data("100%\r\nnext") == "100%25%0D%0Anext"
+    assert _escape_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
+
+
+def test_ci_junit_stays_valid_for_any_path(run, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    folder = tmp_path / "a\x01\x1b[31m<&>\x7f\u2028\ufffe"
+    folder.mkdir()
+    path = _write(folder / "net.yaml", layers("nope"))
+    code, out, err = run("check", path, "lenet5", "--format", "junit")
+    root = ET.fromstring(out)
+    assert root.get("tests") == "2" and root.get("errors") == "1"
+
+
+@pytest.mark.parametrize("name", ["a|b", "a\\|b", "|||", "a | b | c"])
+def test_ci_markdown_rows_keep_their_columns(run, tmp_path, name):
+    import re
+
+    path = _write(tmp_path / "net.yaml", layers(f"relu: {{name: '{name}'}}", "relu"))
+    code, out, err = run("summary", path, "--format", "markdown")
+    assert code == 0, err
+    rows = [line for line in out.splitlines() if line.startswith("|")]
+    widths = {len(re.split(r"(?<!\\)\|", row)) for row in rows}
+    assert len(widths) == 1, rows
+
+
+def test_ci_markdown_cells_flatten_line_breaks():
+    from cnncost.render.text import _md
+
+    assert _md("a\nb|c\r\nd") == "a b\\|c d"
+
+
+# -- 6. strict JSON, always -------------------------------------------------------------------------------------
+
+
+def strict(text: str):
+    def refuse(constant):
+        raise AssertionError(f"not strict JSON: {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize("args", [
+    ("summary", "lenet5", "--format", "json"),
+    ("verify", "lenet5", "--format", "json"),
+    ("check", "lenet5", "--format", "json"),
+    ("compare", "lenet5", "alexnet", "--format", "json"),
+    ("diff", "lenet5", "alexnet", "--format", "json"),
+    ("schema",),
+], ids=lambda args: args[0])
+def test_strict_json_from_every_command(run, args):
+    code, out, err = run(*args)
+    assert code in (0, 1), err
+    strict(out)
+
+
+def test_strict_json_refuses_to_print_non_finite_numbers():
+    from cnncost.errors import CnnCostError
+    from cnncost.render.strictjson import dumps
+
+    assert strict(dumps({"x": 1.5, "y": [1, 2]})) == {"x": 1.5, "y": [1, 2]}
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        with pytest.raises(CnnCostError, match="not a finite number"):
+            dumps({"top1": bad})
