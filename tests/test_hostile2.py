@@ -69,12 +69,14 @@ def test_expansion_cannot_splice_a_list_into_text(refused, tmp_path):
     refused(["summary", path], "only numbers, true/false and text can be spliced", at=f"{path}:7:")
 
 
-def test_expansion_text_just_under_the_limit_works(run, tmp_path):
-    """Limits are on what is made, not on ordinary use: a 10,000-character value is still fine."""
-    text = "y" * (MAX_TEXT_CHARS - 1)
-    path = _write(tmp_path / "net.yaml", blocks("  b:\n    args: {s: x}\n    layers:\n      - identity: {name: n}\n", f"b: {{s: 'z{text}'}}"))
+def test_expansion_text_at_the_limit_works_and_one_more_is_refused(run, refused, tmp_path):
+    """Limits are on what is made, not on ordinary use: 'a' + 9,999 characters is exactly 10,000 and fine."""
+    definitions = "  c:\n    args: {s: x}\n    layers: [identity]\n  b:\n    args: {s: x}\n    layers:\n      - c: {s: 'a${s}'}\n"
+    path = _write(tmp_path / "net.yaml", blocks(definitions, f"b: {{s: {'y' * (MAX_TEXT_CHARS - 1)}}}"))
     code, out, err = run("summary", path, "--format", "json")
     assert code == 0, err
+    path = _write(tmp_path / "net.yaml", blocks(definitions, f"b: {{s: {'y' * MAX_TEXT_CHARS}}}"))
+    refused(["summary", path], f"over the limit of {MAX_TEXT_CHARS:,} characters", at=f"{path}:10:")
 
 
 def test_expansion_layer_limit_counts_when_true_before_building(refused, tmp_path, monkeypatch):
