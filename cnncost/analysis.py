@@ -4,7 +4,7 @@ from __future__ import annotations
 from math import prod
 
 from cnncost.gcpause import gc_paused
-from cnncost.errors import CnnCostError, ShapeWarningError
+from cnncost.errors import CnnCostError, Location, ShapeWarningError
 from cnncost.graph import INPUT
 from cnncost.limits import MAX_COUNT
 from cnncost.ops import OPS
@@ -61,6 +61,7 @@ def analyze_spec(spec, batch: int = 1, dtype: str = "float32", strict: bool = Fa
         optimizer=optimizer,
         training_total_bytes=total,
     )
+    check_totals(totals, spec)
     return Report(
         model=spec.name,
         path=spec.path,
@@ -136,6 +137,15 @@ def check_size(row: LayerRow, node) -> None:
         node.loc,
         "check the input shape, --batch and this layer's settings",
     )
+
+
+def check_totals(totals: Totals, spec) -> None:
+    """The documented bound holds for sums too: a thousand layers just under 10^100 each must not add up past it."""
+    over = [name for name, value in vars(totals).items() if isinstance(value, int) and value > MAX_COUNT]
+    if over:
+        raise CnnCostError(
+            f"the totals ({', '.join(over)}) go over the limit of 10^100", Location(spec.path), "check the input shape, --batch and the layers' settings"
+        )
 
 
 def _broadcast(shape: tuple, out: tuple) -> bool:

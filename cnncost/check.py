@@ -81,6 +81,8 @@ def check_spec(source: str, *, rules=(), cli_limits=None, batch=1, dtype="float3
         budgets = tuple(measure(limit, report) for limit in limits)
         findings = [f for f in layer_findings(spec, report) if f.check not in allow]
         findings += verify_findings(spec, verify) if verify else []
+    except MemoryError:  # past every estimate (a cgroup or ulimit tighter than it looked): this spec only
+        return SpecResult(source, name, path, error=Finding("invalid", "ran out of memory (lower --batch or --input, or run without --verify)", Location(path)))
     except CnnCostError as exc:
         if exc.location and path == source:  # failed while loading: the error names the resolved file
             path = exc.location.file

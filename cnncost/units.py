@@ -1,6 +1,8 @@
 """Human units: reading `5M`, `600M`, `64MiB` and writing counts and bytes for people.
 
 Counts use SI (k = 10³, M = 10⁶, G = 10⁹); bytes use binary units (KiB = 1024 B), as the footers say.
+Every number a user types (flags, budgets in specs and budget files) is read here, once: exact, finite, and
+within MAX_COUNT, so no caller meets NaN, a negative seed or Python's 4,300-digit conversion limit.
 """
 from __future__ import annotations
 
@@ -8,6 +10,10 @@ import re
 from fractions import Fraction
 
 from cnncost.errors import CnnCostError
+from cnncost.limits import MAX_COUNT
+
+MAX_SEED = 2**64 - 1  # numpy seeds are non-negative; 64 bits are plenty and keep the echo short
+_DIGITS = len(str(MAX_COUNT)) + 20  # more digits than this cannot be a number under the bound (leading zeros aside)
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*([A-Za-z]*)\s*$")
 COUNT_SUFFIXES = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
@@ -27,18 +33,50 @@ def parse_bytes(text, what: str = "value") -> int:
     return _parse(text, BYTE_SUFFIXES, what, "a size such as 64MiB, 512KiB or 2GiB")
 
 
+def parse_percent(text, what: str = "value") -> Fraction:
+    """`5`, `2.5` or `0.1` percent, exactly; NaN, infinities, negatives and signs are refused."""
+    match = _SIZE.match(text) if isinstance(text, str) else None
+    if not match or match.group(2) or len(match.group(1)) > _DIGITS:
+        raise CnnCostError(f"cannot read {what} {_shown(text)}", None, "write a percentage such as 5 or 2.5")
+    return _bounded(Fraction(match.group(1)), what, text)
+
+
+def parse_seed(text, what: str = "--seed") -> int:
+    """A whole number from 0 to 2^64 − 1."""
+    value = text if isinstance(text, int) and not isinstance(text, bool) else None
+    if isinstance(text, str) and re.fullmatch(r"\s*\d{1,30}\s*", text):
+        value = int(text)
+    if value is None or not 0 <= value <= MAX_SEED:
+        raise CnnCostError(f"{what} must be a whole number from 0 to {MAX_SEED:,}, not {_shown(text)}")
+    return value
+
+
 def _parse(text, suffixes: dict, what: str, example: str) -> int:
     if isinstance(text, int) and not isinstance(text, bool):
         if text < 0:
             raise CnnCostError(f"{what} must not be negative: {text}")
-        return text
+        return _bounded(text, what, text)
     match = _SIZE.match(str(text)) if isinstance(text, (str, float)) and not isinstance(text, bool) else None
     if not match or match.group(2) not in suffixes:
-        raise CnnCostError(f"cannot read {what} {text!r}", None, f"write {example}")
-    value = Fraction(match.group(1)) * suffixes[match.group(2)]
+        raise CnnCostError(f"cannot read {what} {_shown(text)}", None, f"write {example}")
+    if len(match.group(1)) > _DIGITS:  # Fraction() would hit Python's 4,300-digit limit on a 5,000-digit budget
+        raise CnnCostError(f"{what} ({len(match.group(1)):,} digits) is over the limit of 10^100")
+    value = _bounded(Fraction(match.group(1)) * suffixes[match.group(2)], what, text)
     if value.denominator != 1:
-        raise CnnCostError(f"{what} {text!r} is not a whole number")
+        raise CnnCostError(f"{what} {_shown(text)} is not a whole number")
     return int(value)
+
+
+def _bounded(value, what: str, text):
+    if value > MAX_COUNT:
+        raise CnnCostError(f"{what} {_shown(text)} is over the limit of 10^100")
+    return value
+
+
+def _shown(text) -> str:
+    """A value echoed in an error, cut short so a 5,000-digit argument keeps the message one readable line."""
+    shown = repr(text)
+    return shown if len(shown) <= 40 else f"{shown[:30]}…({len(shown):,} characters)"
 
 
 def count(n: int) -> str:

@@ -135,17 +135,10 @@ class VerifyResult:
 
 
 def available_memory() -> int:
-    """MemAvailable from /proc/meminfo, else physical memory."""
-    try:
-        with open("/proc/meminfo") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    import os
+    """What this process may still allocate: the smallest of MemAvailable, `ulimit -v` and the cgroup limit."""
+    from cnncost.memlimit import usable_memory
 
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return usable_memory()[0]
 
 
 def check_indexable(graph, estimate: int) -> None:

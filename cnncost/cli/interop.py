@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from cnncost.cli.options import force_option, input_option
+from cnncost.cli.options import SEED, force_option, input_option
 from cnncost.cli.output import check_output
 
 
@@ -11,7 +11,7 @@ from cnncost.cli.output import check_output
 @click.argument("spec")
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="The .onnx file to write (atomically).")
 @input_option
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the weights, the same ones `verify --seed` uses.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the weights, the same ones `verify --seed` uses.")
 @force_option
 def export(spec, output, input_shape, seed, force):
     """Write SPEC as an ONNX graph (opset 18) with verify's seeded weights; node names are the layer names."""
@@ -20,7 +20,7 @@ def export(spec, output, input_shape, seed, force):
 
     require_onnx()
     check_output(output, force=force)
-    export_file(load(spec, input_shape), output, seed)
+    export_file(load(spec, input_shape), output, seed, force)
 
 
 @click.command(name="import")
@@ -43,4 +43,4 @@ def import_model(source, output, input_text, args, force):
         from cnncost.interop.torch_import import import_torch
 
         text = import_torch(source, input_text, args)
-    write_atomic(output, text)
+    write_atomic(output, text, force=force)

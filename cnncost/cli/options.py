@@ -16,6 +16,29 @@ BUDGET_KEYS = (
 )
 
 
+class UserNumber(click.ParamType):
+    """A number typed on the command line, read by one of cnncost.units' parsers (the one place numbers are
+    validated); a refusal is click's usage error, exit 2."""
+
+    def __init__(self, parser: str, metavar: str):
+        self.parser, self.name = parser, metavar
+
+    def convert(self, value, param, ctx):
+        if not isinstance(value, str):
+            return value  # a default, already a number
+        from cnncost import units
+
+        try:
+            return getattr(units, self.parser)(value, f"--{param.name.replace('_', '-')}" if param else "value")
+        except CnnCostError as exc:
+            self.fail(exc.message + (f" ({exc.hint})" if exc.hint else ""), param, ctx)
+
+
+PERCENT = UserNumber("parse_percent", "PCT")
+SEED = UserNumber("parse_seed", "SEED")
+SIZE = UserNumber("parse_bytes", "SIZE")
+
+
 def _shape(ctx, param, value):
     if value is None:
         return None

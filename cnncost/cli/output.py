@@ -15,6 +15,13 @@ def check_output(*paths: str | None, force: bool) -> None:
             check_writable(path, force)
 
 
+def forced() -> bool:
+    """The running command's --force, read where the file is written, so the no-clobber rule is applied when the
+    file appears (cnncost.output) without every emit call passing it along."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.params.get("force"))
+
+
 class progress_bar:
     """A progress bar on stderr when it is a terminal; silent when piped."""
 
@@ -56,9 +63,10 @@ def emit(text: str, output: str | None) -> None:
     if output:
         from cnncost.output import write_atomic
 
-        write_atomic(output, text)
-    else:
-        click.echo(text, nl=False)
+        write_atomic(output, text, force=forced())
+    else:  # not click.echo: it writes UTF-8 to an ASCII-only stdout, where cnncost.cli escapes instead
+        sys.stdout.write(text)
+        sys.stdout.flush()
 
 
 def emit_rich(renderable, output: str | None) -> None:

@@ -62,10 +62,10 @@ def export_model(spec, seed: int = 0, every_layer: bool = False):
     return model
 
 
-def export_file(spec, path: str, seed: int = 0) -> None:
+def export_file(spec, path: str, seed: int = 0, force: bool = False) -> None:
     from cnncost.output import write_atomic
 
-    write_atomic(path, export_model(spec, seed).SerializeToString())
+    write_atomic(path, export_model(spec, seed).SerializeToString(), force=force)
 
 
 class _Builder:

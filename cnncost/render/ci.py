@@ -4,7 +4,6 @@ Every renderer reads the SpecResults of cnncost.check and computes nothing but w
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import xml.etree.ElementTree as ET
@@ -75,7 +74,7 @@ def to_rich(results):
     for result in results:
         by_key = {check.limit.key: check for check in result.budgets}
         cells = [_cell(by_key[key]) if key in by_key else Text("—", style="dim") for key in keys]
-        table.add_row(Text(STATUS_WORD[result.status], style=style[result.status]), result.name, *cells)
+        table.add_row(Text(STATUS_WORD[result.status], style=style[result.status]), Text(result.name), *cells)
     lines = [Text(f"✗ {_where(loc)}{message}", style="red") for r in results for message, loc in problems(r)]
     worst = worst_exit_code(results)
     verdict = Text(summary_line(results), style="bold " + ("green" if worst == 0 else "red"))
@@ -116,7 +115,8 @@ def to_github(results) -> str:
             props["title"] = "cnncost"
             fields = ",".join(f"{name}={_escape_property(str(value))}" for name, value in props.items())
             lines.append(f"::error {fields}::{_escape_data(message)}")
-    lines += [f"cnncost check: {STATUS_WORD[r.status]} {r.name} ({_repo_path(r.path)})" for r in results]
+    # plain lines are escaped too: a spec path holding a newline must not start a line of its own ("::add-mask::")
+    lines += [_escape_data(f"cnncost check: {STATUS_WORD[r.status]} {r.name} ({_repo_path(r.path)})") for r in results]
     lines.append("cnncost check: " + summary_line(results))
     return "\n".join(lines) + "\n"
 
@@ -215,4 +215,6 @@ def to_json(results, batch: int, dtype: str) -> str:
             for r in results
         ],
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    from cnncost.render.strictjson import dumps
+
+    return dumps(data)

@@ -1,7 +1,7 @@
 """A Comparison as views (table, Markdown, CSV), JSON, and terminal bars."""
 from __future__ import annotations
 
-import json
+from cnncost.render.strictjson import dumps
 
 from cnncost import units
 from cnncost.render.views import Column, View, conventions
@@ -81,7 +81,7 @@ def to_json(comparison) -> str:
         "metrics": [{"key": row.key, "label": row.label, "kind": row.unit, "unit": row.unit} for row in comparison.rows],
         "models": models,
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return dumps(data)
 
 
 def to_bars(comparison):

@@ -1,7 +1,7 @@
 """A Diff as tables for the terminal, Markdown for a pull-request comment, and JSON."""
 from __future__ import annotations
 
-import json
+from cnncost.render.strictjson import dumps
 
 from cnncost import units
 from cnncost.render.ci import human
@@ -88,7 +88,7 @@ def to_json(diff) -> str:
         "layers": [{"name": c.name, "status": c.status, "old": row(c.old), "new": row(c.new)} for c in diff.layers],
         "unchanged_layers": diff.unchanged,
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return dumps(data)
 
 
 def _pair(change, read) -> str:

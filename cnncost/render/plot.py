@@ -26,7 +26,7 @@ def check_plot(path: str) -> None:
         raise CnnCostError("--plot needs matplotlib, which is not installed", None, "pip install 'cnncost[plot]'") from None
 
 
-def complexity_chart(comparison, path: str) -> list[str]:
+def complexity_chart(comparison, path: str, force: bool = False) -> list[str]:
     """Write the chart atomically; return the models left out for want of a published top-1."""
     from matplotlib.figure import Figure  # no pyplot: no global state, no display needed
 
@@ -57,5 +57,5 @@ def complexity_chart(comparison, path: str) -> list[str]:
     ext = os.path.splitext(path)[1].lower().lstrip(".")
     buffer = io.BytesIO()
     figure.savefig(buffer, format=ext, metadata={"Date": None} if ext in ("svg", "pdf") else None)
-    write_atomic(path, buffer.getvalue())
+    write_atomic(path, buffer.getvalue(), force=force)
     return [model for i, model in enumerate(comparison.models) if i not in shown]

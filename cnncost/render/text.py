@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the JSON path must not pay for importing the views
@@ -12,12 +11,14 @@ if TYPE_CHECKING:  # the JSON path must not pay for importing the views
 
 def to_json(report) -> str:
     """Compact, one document per line: json's C encoder only runs without indentation (pipe to `jq` to read)."""
-    return json.dumps(report.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
+    from cnncost.render.strictjson import dumps
+
+    return dumps(report.to_dict(), compact=True)
 
 
 def to_markdown(view: View) -> str:
-    lines = [f"### {view.title}", ""]
-    lines.append("| " + " | ".join(c.header for c in view.columns) + " |")
+    lines = [f"### {' '.join(view.title.splitlines())}", ""]
+    lines.append("| " + " | ".join(_md(c.header) for c in view.columns) + " |")
     lines.append("|" + "|".join("---:" if c.numeric else "---" for c in view.columns) + "|")
     for row in view.rows:
         lines.append("| " + " | ".join(_md(c.human(c.value(row))) for c in view.columns) + " |")
@@ -40,4 +41,5 @@ def to_csv(view: View) -> str:
 
 
 def _md(text) -> str:
-    return str(text).replace("|", "\\|")
+    """A table cell stays one cell: `|` escaped, line breaks (which would end the row) flattened to spaces."""
+    return " ".join(str(text).replace("|", "\\|").splitlines())

@@ -1,7 +1,7 @@
 """A VerifyResult as a rich table or JSON; reads the result, computes nothing."""
 from __future__ import annotations
 
-import json
+from cnncost.render.strictjson import dumps
 
 from cnncost import units
 
@@ -47,7 +47,7 @@ def verify_to_dict(result) -> dict:
 
 
 def verify_to_json(result) -> str:
-    return json.dumps(verify_to_dict(result), indent=2, ensure_ascii=False) + "\n"
+    return dumps(verify_to_dict(result))
 
 
 def verify_to_rich(result, all_rows: bool = False):

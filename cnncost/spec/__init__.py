@@ -12,7 +12,7 @@ from cnncost.ops import OPS
 from cnncost.ops.base import OpError, unknown_key_message
 from cnncost.spec.bundled import resolve_source
 from cnncost.spec.expand import BLOCK_KEYS, GRAPH_INPUT, Expander, Ref, Scope
-from cnncost.spec.yamlload import LocDict, LocList, load_yaml, read_spec_text
+from cnncost.spec.yamlload import LocDict, LocList, load_yaml, name_control_character, read_spec_text
 
 TOP_KEYS = ("name", "description", "source", "input", "layers", "blocks", "output", "outputs", "reference", "budget")
 REQUIRED_TOP = ("name", "input", "layers")
@@ -122,6 +122,8 @@ def check_top_keys(doc: LocDict) -> None:
     for key in ("name", "description", "source"):
         if key in doc and not isinstance(doc[key], str):
             raise CnnCostError(f"`{key}` must be text", doc.value_loc(key))
+    if "name" in doc and name_control_character(doc["name"]):
+        raise CnnCostError(f"`name` holds the control character {name_control_character(doc['name'])}", doc.value_loc("name"), "a spec name is one line of printable text")
     for key in ("reference", "budget"):
         if key in doc and doc[key] is not None and not isinstance(doc[key], dict):
             raise CnnCostError(f"`{key}` must be a mapping", doc.value_loc(key))

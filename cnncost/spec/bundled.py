@@ -26,8 +26,11 @@ def resolve_source(source: str) -> str:
     if os.path.exists(source):
         return source
     candidate = bundled_dir() / f"{source}.yaml"
-    if "/" not in source and os.sep not in source and candidate.is_file():
-        return str(candidate)
+    try:
+        if "/" not in source and os.sep not in source and candidate.is_file():
+            return str(candidate)
+    except (OSError, ValueError):  # a name too long for the file system, or holding a NUL
+        raise CnnCostError("no such file or bundled spec (the name is not a usable file name)", Location(source[:200])) from None
     if source.endswith((".yaml", ".yml")) or "/" in source or os.sep in source:
         raise CnnCostError("no such file", Location(source), "check the path, or run `cnncost list` for bundled specs")
     close = difflib.get_close_matches(source, bundled_names(), n=3, cutoff=0.6)

@@ -4,6 +4,8 @@ Naming: a layer's name is its `name`, or `<op>_<n>` counting that op within its 
 A block instance or repeat prefixes its layers: `layer3.2.conv1`. Inputs are references
 resolved after expansion, so a reference may name any layer; graph.py rejects cycles.
 A layer skipped by `when: false` stands for its input, so references to it pass through.
+Names inside a block are local: a block reads the outside only through its input, `in`.
+Every value expansion makes and all the work it does are charged to an ExpansionWork budget (spec/work.py).
 """
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ from cnncost.limits import MAX_BLOCK_DEPTH, MAX_NAME_CHARS, MAX_NODES, MAX_REPEA
 from cnncost.ops import OPS
 from cnncost.ops.base import unknown_key_message
 from cnncost.spec.expr import ExprError, has_reference, references, substitute
-from cnncost.spec.yamlload import LocDict, LocList, located
+from cnncost.spec.work import ExpansionLimit, ExpansionWork, bounded_size
+from cnncost.spec.yamlload import LocDict, LocList, located, name_control_character
 
 LAYER_KEYS = ("name", "inputs", "repeat", "first", "when")
 BLOCK_KEYS = ("args", "layers", "output", "description")
@@ -70,8 +73,10 @@ class Expander:
         self.nodes: list[NodeSpec] = []
         self.aliases: dict[str, Ref] = {}
         self.instances: list[BlockInstance] = []
-        self.count = 0
+        self.count = 0  # layers built so far (MAX_NODES)
+        self.work = ExpansionWork()
         self.sizes: dict[str, int] = {}  # block name -> smallest(block)
+        self.resolved: dict[str, str] = {}  # alias -> the layer it stands for, once known
 
     # -- scopes and entries -------------------------------------------------
 
@@ -84,6 +89,7 @@ class Expander:
         return last
 
     def expand_entry(self, scope: Scope, entry, loc: Location, default_input: Ref | None) -> str:
+        self.charge(1, loc)
         op, params = self.parse_entry(scope, entry, loc)
         params = self.substitute_all(scope, params)
         layer = {key: params.pop(key) for key in LAYER_KEYS if key in params}
@@ -139,7 +145,7 @@ class Expander:
             written = name
             try:
                 name = substitute(written, scope.env)
-            except ExprError as exc:
+            except (ExprError, ExpansionLimit) as exc:
                 raise CnnCostError(f"cannot choose an op with {written!r}: {exc}", loc) from None
             chosen = f" (chosen by {written!r})"
             loc = next((where for arg, where in scope.arg_locs.items() if arg in references(written)), loc)
@@ -155,21 +161,30 @@ class Expander:
         return params
 
     def substitute_value(self, scope: Scope, value, loc: Location):
+        """A value with its `$…` replaced; anything made here (text, a list holding arguments' lists) is measured
+        and charged before it is kept, so no level of blocks can multiply sizes unseen."""
         if isinstance(value, LocDict):
-            return self.substitute_all(scope, _copy(value))
-        if isinstance(value, list):
+            out = self.substitute_all(scope, _copy(value))
+        elif isinstance(value, list):
             if not any(isinstance(item, (str, list, dict)) for item in value):
                 return value
             out = located(loc, [self.substitute_value(scope, item, loc) for item in value])
             if isinstance(value, LocList):
                 out.item_locs = value.item_locs
-            return out
-        if has_reference(value):
+        elif has_reference(value):
             try:
-                return substitute(value, scope.env)
-            except ExprError as exc:
+                out = substitute(value, scope.env)
+            except (ExprError, ExpansionLimit) as exc:
                 raise CnnCostError(str(exc), loc) from None
-        return value
+            if not isinstance(out, str):
+                return out  # a number, or an argument's value shared as it is
+        else:
+            return value
+        try:
+            self.work.charge(1 + bounded_size(out) // 64)  # text costs by its memory, 64 characters a step
+        except ExpansionLimit as exc:
+            raise CnnCostError(str(exc), loc, "block arguments must not multiply text or lists level by level") from None
+        return out
 
     def local_name(self, scope: Scope, op: str, name, params: LocDict, loc: Location) -> str:
         scope.counters[op] += 1
@@ -181,6 +196,8 @@ class Expander:
         where = params.value_loc("name") if "name" in params.value_locs else loc
         if not isinstance(name, str) or not name:
             raise CnnCostError(f"a layer name must be text, not {name!r}", where)
+        if name_control_character(name):
+            raise CnnCostError(f"layer name {name[:40]!r} holds the control character {name_control_character(name)}", where, "names are one line of printable text")
         if "." in name or name in (GRAPH_INPUT, BLOCK_INPUT):
             raise CnnCostError(f"layer name {name!r} is reserved or contains '.'", where, "dots separate block levels")
         if name in scope.names:
@@ -257,7 +274,10 @@ class Expander:
         if len(inputs) > 1:
             raise CnnCostError(f"block {block_name!r} takes one input, got {len(inputs)}", loc)
         block = self.blocks[block_name]
-        env, arg_locs = bind_args(block_name, block, params, loc)
+        try:
+            env, arg_locs = bind_args(block_name, block, params, loc)
+        except ExpansionLimit as exc:
+            raise CnnCostError(str(exc), loc) from None
         inner = Scope(full + ".", env, inputs[0] if inputs else None, (*scope.stack, block_name), arg_locs=arg_locs)
         inner.names[BLOCK_INPUT] = full + "." + BLOCK_INPUT
         if inputs:
@@ -270,7 +290,7 @@ class Expander:
 
     def smallest(self, op: str, depth: int = 0) -> int:
         """A lower bound on the layers one instance of `op` expands to: an op is 1; a block is the sum over its
-        entries of a literal `repeat` times the entry's own bound (1 if `when` may skip it, or anything is unclear)."""
+        entries of a literal `repeat` times the entry's own bound (0 if `when` may skip it, or anything is unclear)."""
         if op not in self.blocks or depth > MAX_BLOCK_DEPTH:
             return 1
         if op not in self.sizes:
@@ -280,38 +300,51 @@ class Expander:
                 name, params = _as_written(entry)
                 repeat = params.get("repeat")
                 copies = repeat if isinstance(repeat, int) and not isinstance(repeat, bool) and 1 <= repeat <= MAX_REPEAT else 1
-                total += 1 if "when" in params or not isinstance(name, str) else copies * self.smallest(name, depth + 1)
+                sure = params.get("when", True) is True and isinstance(name, str) and not has_reference(name)
+                total += copies * self.smallest(name, depth + 1) if sure else 0
             self.sizes[op] = total
         return self.sizes[op]
 
     def alias(self, full: str, target: Ref):
-        self.bump(target.loc)
+        self.charge(1, target.loc)
         self.aliases[full] = target
 
     def bump(self, loc: Location):
+        self.charge(1, loc)
         self.count += 1
         if self.count > MAX_NODES:
             raise CnnCostError(f"the spec expands to more than {MAX_NODES:,} layers", loc, "lower a repeat count")
 
+    def charge(self, units: int, loc: Location):
+        try:
+            self.work.charge(units)
+        except ExpansionLimit as exc:
+            raise CnnCostError(str(exc), loc, "lower a repeat count or use fewer block levels") from None
+
     # -- resolution --------------------------------------------------------------
 
     def resolve(self, ref: Ref, node_names: set) -> str:
-        seen = set()
+        """The layer a reference reads, through any chain of aliases; every alias passed is remembered, so
+        10,000 block outputs along one chain of skipped layers cost 10,000 steps, not 10,000²."""
+        seen: dict = {}
         while True:
             full = self.lookup(ref, node_names)
+            full = self.resolved.get(full, full)
             if full in node_names:
-                return full
+                break
             if full in seen:
                 raise CnnCostError(f"reference {ref.name!r} goes round in a loop of skipped layers", ref.loc)
-            seen.add(full)
+            seen[full] = True
             ref = self.aliases[full]
+        self.resolved.update(dict.fromkeys(seen, full))
+        return full
 
     def lookup(self, ref: Ref, node_names: set) -> str:
         scope, name = ref.scope, ref.name
         if name in scope.names:
             return scope.names[name]
-        for candidate in (scope.prefix + name, name):
-            if candidate in node_names or candidate in self.aliases:
+        for candidate in (scope.prefix + name, name):  # a local path (`inner.conv`), or a full name made here
+            if candidate.startswith(scope.prefix) and (candidate in node_names or candidate in self.aliases):
                 return candidate
         if name == GRAPH_INPUT and not scope.prefix:
             return GRAPH_INPUT
@@ -319,6 +352,8 @@ class Expander:
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
         hint = f"did you mean {close[0]!r}?" if close else f"known here: {', '.join(known[:12]) or 'none'}"
         where = f"in block {scope.prefix[:-1]!r}" if scope.prefix else "in the spec"
+        if scope.prefix and (name in node_names or name in self.aliases or name == GRAPH_INPUT):
+            hint = f"names inside a block are local; {name!r} is outside it: pass it in as the block's input (`in`)"
         raise CnnCostError(f"unknown layer {name!r} {where}", ref.loc, hint)
 
 
@@ -342,7 +377,7 @@ def bind_args(block_name: str, block: LocDict, given: LocDict, loc: Location) ->
         if has_reference(value):
             try:
                 env[name] = substitute(value, {k: v for k, v in env.items() if not has_reference(v)})
-            except ExprError as exc:
+            except (ExprError, ExpansionLimit) as exc:
                 raise CnnCostError(f"default of {name!r}: {exc}", declared.value_loc(name)) from None
     return env, locs
 

@@ -6,12 +6,13 @@ ever handed to Python's eval.
 """
 from __future__ import annotations
 
+import math
 import re
 
-from cnncost.limits import MAX_COUNT, MAX_EXPR_CHARS
+from cnncost.limits import MAX_COUNT, MAX_EXPR_CHARS, MAX_TEXT_CHARS
 
 _TOKEN = re.compile(r"\s*(?:(\d+\.\d*|\d*\.\d+|\d+)|([A-Za-z_][A-Za-z0-9_]*)|(//|==|!=|<=|>=|[-+*/%()<>,]))")
-_WHOLE = re.compile(r"^\$(?:\{(.*)\}|([A-Za-z_][A-Za-z0-9_]*))$", re.S)
+_WHOLE = re.compile(r"^\$(?:\{([^}]*)\}|([A-Za-z_][A-Za-z0-9_]*))$")  # one reference, not `${a}${b}`
 _INLINE = re.compile(r"\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 _FUNCTIONS = {"min": min, "max": max}
 
@@ -25,14 +26,26 @@ def has_reference(value) -> bool:
 
 
 def substitute(value, env: dict):
-    """`$x` or `${...}` as the whole value keeps the result's type; inside text, results are spliced in."""
+    """`$x` or `${...}` as the whole value keeps the result's type (an argument's value is shared, not copied);
+    inside text, results are spliced in, and the text made is refused once it passes MAX_TEXT_CHARS."""
     whole = _WHOLE.match(value)
     if whole:
         return evaluate(whole.group(1) if whole.group(1) is not None else whole.group(2), env)
-    return _INLINE.sub(lambda m: _as_text(evaluate(m.group(1) or m.group(2), env)), value)
+    pieces, size, end = [], 0, 0
+    for match in _INLINE.finditer(value):
+        piece = _as_text(evaluate(match.group(1) or match.group(2), env))
+        pieces += [value[end : match.start()], piece]
+        size += match.start() - end + len(piece)
+        end = match.end()
+    pieces.append(value[end:])
+    if size + len(value) - end > MAX_TEXT_CHARS:  # measured before joining: the pieces share their strings
+        raise ExprError(f"text made from block arguments is over the limit of {MAX_TEXT_CHARS:,} characters")
+    return "".join(pieces)
 
 
 def _as_text(result) -> str:
+    if isinstance(result, (list, dict)):
+        raise ExprError("only numbers, true/false and text can be spliced into text, not a list or mapping")
     return str(result).lower() if isinstance(result, bool) else str(result)
 
 
@@ -43,7 +56,7 @@ def evaluate(source: str, env: dict):
     result = parser.expression()
     if parser.peek() is not None:
         raise ExprError(f"unexpected {parser.peek()!r} in expression {source!r}")
-    return result
+    return _number(result) if isinstance(result, (int, float)) and not isinstance(result, bool) else result
 
 
 def _tokenize(source: str) -> list:
@@ -197,7 +210,9 @@ def _number(value):
     """Every operand passes here, so bounding it keeps each result small enough to compute and print."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ExprError(f"{value!r} is not a number")
-    if isinstance(value, int) and abs(value) > MAX_COUNT:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ExprError(f"the expression makes {value}, not a finite number")
+    if abs(value) > MAX_COUNT:
         raise ExprError("a number in the expression is over the limit of 10^100")
     return value
 

@@ -5,6 +5,7 @@ objects, duplicate keys and alias bombs are refused with the file:line:col of th
 """
 from __future__ import annotations
 
+import math
 import re
 
 import yaml
@@ -13,7 +14,16 @@ from cnncost.errors import CnnCostError, Location
 from cnncost.limits import MAX_SPEC_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_CONTROL = re.compile(r"[\x1b\x80-\x9f]")  # ESC and C1 controls start terminal escape sequences (YAML "\e", "\x9b")
+# In any text: C0 controls but tab and newline, DEL, C1 (ESC and CSI start terminal escape sequences), and the
+# Unicode line and paragraph separators, however YAML spells them ("\e", "\x9b", "\0", "\r", "\u2028").
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_NAME_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # a name is one line: no tab or newline either
+
+
+def name_control_character(name: str) -> str:
+    """'U+000A' if a name holds a control character (a forged CI line, a terminal escape), else ''."""
+    found = _NAME_CONTROL.search(name)
+    return f"U+{ord(found.group()):04X}" if found else ""
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 
@@ -156,6 +166,8 @@ class _Converter:
             if isinstance(value, str) and _CONTROL.search(value):  # a name must not drive the terminal
                 code = ord(_CONTROL.search(value).group())
                 raise CnnCostError(f"text holds the control character U+{code:04X}", self.loc(node), "remove the escape")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise CnnCostError(f"{node.value!r} is not a finite number", self.loc(node), "a spec holds finite numbers only")
             return value
         except yaml.constructor.ConstructorError:
             raise CnnCostError(
@@ -181,6 +193,8 @@ class _Converter:
             key = self.scalar(key_node)
             if not isinstance(key, str):
                 key = str(key).lower() if isinstance(key, bool) else str(key)
+            if name_control_character(key):
+                raise CnnCostError(f"key {key[:40]!r} holds the control character {name_control_character(key)}", self.loc(key_node), "remove it")
             if key in out:
                 first = out.key_locs[key]
                 raise CnnCostError(
