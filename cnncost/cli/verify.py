@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import click
 
-from cnncost.cli.options import batch_option, force_option, input_option, output_option
+from cnncost.cli.options import batch_option, force_option, input_option, output_option, set_option
 from cnncost.cli.output import check_output, emit, emit_rich, progress_bar
 
 
 @click.command()
 @click.argument("spec")
 @input_option
+@set_option
 @batch_option
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights and input.")
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
@@ -17,7 +18,7 @@ from cnncost.cli.output import check_output, emit, emit_rich, progress_bar
 @click.option("--max-memory", metavar="SIZE", help="Refuse runs estimated above this (e.g. 4GiB); default: half the available RAM.")
 @output_option
 @force_option
-def verify(spec, input_shape, batch, seed, fmt, fold_bn, max_memory, output, force):
+def verify(spec, input_shape, args, batch, seed, fmt, fold_bn, max_memory, output, force):
     """Run SPEC's forward pass in numpy and check every predicted shape, param count, MAC count and the peak memory."""
     from cnncost.spec import load
     from cnncost.units import parse_bytes
@@ -25,7 +26,7 @@ def verify(spec, input_shape, batch, seed, fmt, fold_bn, max_memory, output, for
 
     check_output(output, force=force)
     limit = parse_bytes(max_memory, "--max-memory") if max_memory else None
-    loaded = load(spec, input_shape)
+    loaded = load(spec, input_shape, args)
     with progress_bar(f"verify {loaded.name}", len(loaded.graph.nodes) * (2 if fold_bn else 1)) as advance:
         result = verify_spec(loaded, batch=batch, seed=seed, fold_bn=fold_bn, max_memory=limit, progress=advance)
     from cnncost.render import verify as render

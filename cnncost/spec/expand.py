@@ -65,8 +65,9 @@ class Scope:
 
 
 class Expander:
-    def __init__(self, blocks: dict):
+    def __init__(self, blocks: dict, spec_env: dict | None = None):
         self.blocks = blocks
+        self.spec_env = spec_env or {}  # the spec's args and functions, seen in every block
         self.nodes: list[NodeSpec] = []
         self.aliases: dict[str, Ref] = {}
         self.instances: list[BlockInstance] = []
@@ -245,7 +246,7 @@ class Expander:
         if len(inputs) > 1:
             raise CnnCostError(f"block {block_name!r} takes one input, got {len(inputs)}", loc)
         block = self.blocks[block_name]
-        env, arg_locs = bind_args(block_name, block, params, loc)
+        env, arg_locs = bind_args(block_name, block, params, loc, self.spec_env)
         inner = Scope(full + ".", env, inputs[0] if inputs else None, (*scope.stack, block_name), arg_locs=arg_locs)
         inner.names[BLOCK_INPUT] = full + "." + BLOCK_INPUT
         if inputs:
@@ -310,9 +311,9 @@ class Expander:
         raise CnnCostError(f"unknown layer {name!r} {where}", ref.loc, hint)
 
 
-def bind_args(block_name: str, block: LocDict, given: LocDict, loc: Location) -> tuple[dict, dict]:
-    """Block arguments: given values first, then defaults (which may refer to earlier args); null = required.
-    Returns the values and where each was written."""
+def bind_args(block_name: str, block: LocDict, given: LocDict, loc: Location, spec_env: dict | None = None) -> tuple[dict, dict]:
+    """Block arguments: given values first, then defaults (which may refer to earlier args or the spec's args);
+    null = required. Returns the values (the spec's args beneath) and where each was written."""
     declared = block.get("args") or {}
     for name in given:
         if name not in declared:
@@ -329,10 +330,10 @@ def bind_args(block_name: str, block: LocDict, given: LocDict, loc: Location) ->
     for name, value in env.items():
         if has_reference(value):
             try:
-                env[name] = substitute(value, {k: v for k, v in env.items() if not has_reference(v)})
+                env[name] = substitute(value, {**(spec_env or {}), **{k: v for k, v in env.items() if not has_reference(v)}})
             except ExprError as exc:
                 raise CnnCostError(f"default of {name!r}: {exc}", declared.value_loc(name)) from None
-    return env, locs
+    return {**(spec_env or {}), **env}, locs
 
 
 def _as_written(entry) -> tuple:
