@@ -50,7 +50,11 @@ def load(source: str, input_shape: tuple | None = None, args: dict | None = None
 
 @gc_paused
 def load_text(text: str, path: str = "<spec>", input_shape: tuple | None = None, args: dict | None = None) -> Spec:
-    doc = load_yaml(text, path)
+    return build(load_yaml(text, path), path, input_shape, args)
+
+
+def build(doc, path: str = "<spec>", input_shape: tuple | None = None, args: dict | None = None) -> Spec:
+    """A parsed YAML document → Spec. Never changes `doc`, so a sweep parses the YAML once for all its points."""
     if not isinstance(doc, LocDict):
         raise CnnCostError("a spec must be a mapping with `name`, `input` and `layers`", getattr(doc, "loc", Location(path, 1)))
     check_top_keys(doc)
