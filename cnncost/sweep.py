@@ -175,12 +175,12 @@ def sweep(source: str, points: list, *, input_shape=None, batch=1, dtype="float3
         raise CnnCostError("no points to evaluate", None, "give values with --set NAME=V1,V2 or --values FILE.yaml")
     job = make_job(source, input_shape=input_shape, batch=batch, dtype=dtype, limits=limits)
     results = run(job, points, processes=processes, progress=progress, scheduler=scheduler)
-    model = _model_name(job)
+    model = model_name(job)
     names = tuple(dict.fromkeys(name for point in points for name in point))
     return Sweep(model, names, tuple(results), tuple(limits), batch, dtype)
 
 
-def _model_name(job: Job) -> str:
+def model_name(job: Job) -> str:
     from cnncost.spec.yamlload import load_yaml
 
     doc = load_yaml(job.text, job.path)

@@ -25,6 +25,7 @@ COMMANDS = (
     comparing.diff,
     interop.export,
     design.sweep,
+    design.search,
 )
 
 

@@ -91,3 +91,36 @@ def sweep(spec, input_shape, batch, dtype, fmt, plot, x_metric, y_metric, schedu
         click.echo(f"error: no point within budget has a value for {best.lstrip('-')}", err=True)
         return 1
     return 0
+
+
+@click.command()
+@_space_options
+@click.option("--set", "space", multiple=True, metavar="NAME=V1,V2|LO..HI", help="Choices of one of the spec's args (repeatable).")
+@click.option("--objective", required=True, metavar="[-]METRIC", help="Maximise METRIC within budget (-METRIC: minimise), e.g. macs.")
+@click.option("--samples", type=click.IntRange(min=1, max=10_000), default=200, show_default=True, help="Random points before refinement.")
+@click.option("--refine", type=click.IntRange(min=0, max=100), default=5, show_default=True, help="Best points to hill-climb from.")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Best points to show.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random points: the same seed, the same search.")
+@click.option("--jobs", type=click.IntRange(min=1), help="Processes to use (default: every core).")
+def search(spec, input_shape, batch, dtype, fmt, plot, x_metric, y_metric, scheduler, output, force, space, objective, samples, refine, top, seed, jobs, **maxima):
+    """Search SPEC's args for the best --objective within the --max-* budgets: random points, then local refinement.
+
+    A search over cost, not accuracy. Exit 0, 1 when no point found is within budget, 2 for bad input.
+    """
+    from cnncost import search as searching
+    from cnncost.sweep import pareto, read_metric
+
+    read_metric(objective)
+    _prepare(plot, output, force, x_metric, y_metric)
+    limits = _limits(maxima)
+    choices = searching.parse_space(space)
+    with progress_bar("search", samples) as advance:
+        result, ranked = searching.search(spec, choices, objective, samples=samples, refine=refine, seed=seed, input_shape=input_shape,
+                                          batch=batch, dtype=dtype, limits=limits, processes=jobs, progress=advance, scheduler=scheduler)
+    front = pareto(result.points, x_metric, y_metric)
+    title = f"cnncost search: {result.model}, best {min(top, len(ranked))} by {objective} of {len(result.points)} points (seed {seed})"
+    _finish(result, tuple(ranked[:top]), ranked[0] if ranked else None, front, fmt, output, plot, x_metric, y_metric, title)
+    if not ranked:
+        click.echo("error: no point found is within the budget", err=True)
+        return 1
+    return 0

@@ -9,6 +9,7 @@ steps per expression including every spec function it calls; spec functions neve
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -80,7 +81,8 @@ def evaluate(source: str, env: dict, budget: list | None = None, calls: tuple = 
     return result
 
 
-def _tokenize(source: str) -> list:
+@functools.lru_cache(maxsize=4096)  # a sweep evaluates the same few expressions at every point
+def _tokenize(source: str) -> tuple:
     tokens, pos = [], 0
     source = source.rstrip()
     while pos < len(source):
@@ -95,7 +97,7 @@ def _tokenize(source: str) -> list:
         else:
             tokens.append(("op", op))
         pos = match.end()
-    return tokens
+    return tuple(tokens)
 
 
 class _Parser:
