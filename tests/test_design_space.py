@@ -212,3 +212,31 @@ def test_mobilenet_v1_members_verify_at_a_small_size(alpha, res):
 
     result = verify_spec(load("mobilenet_v1", args={"alpha": alpha, "res": res}), batch=1, seed=0)
     assert result.passed, result.failures[:5]
+
+
+# -- MobileNet v2 `width` (torchvision's width_mult) -----------------------------------------------------------
+# width 1.0: torchvision MobileNet_V2_Weights.IMAGENET1K_V1 metadata, num_params 3,504,872 (tests/test_zoo.py).
+# Other widths have no published weights; these counts were computed by building
+# torchvision.models.mobilenet_v2(width_mult=w) (torchvision 0.29.1) and summing p.numel() over its parameters.
+MOBILENET_V2_PARAMS = {1.0: 3_504_872, 0.5: 1_968_680, 0.75: 2_636_424, 1.4: 6_108_776, 0.35: 1_677_128}
+
+
+@pytest.mark.parametrize("width, params", MOBILENET_V2_PARAMS.items())
+def test_mobilenet_v2_width_matches_torchvision(width, params):
+    assert cnncost.analyze("mobilenet_v2", args={"width": width}).totals.params == params
+
+
+def test_mobilenet_v2_make_divisible_as_torchvision_writes_it():
+    # _make_divisible(v, 8) = max(8, int(v + 4) // 8 * 8), plus 8 if that is below 0.9 v
+    spec = load_text(open(cnncost.spec.resolve_source("mobilenet_v2")).read(), args={"width": 0.35})
+    stem = next(node for node in spec.graph.nodes if node.op == "conv2d")
+    assert stem.attrs["out"] == 16  # 32 × 0.35 = 11.2 → int(15.2) // 8 * 8 = 8 < 0.9 × 11.2 = 10.08 → 16
+    last = [node for node in spec.graph.nodes if node.op == "conv2d"][-1]
+    assert last.attrs["out"] == 1280  # 1280 × max(1.0, 0.35)
+
+
+def test_mobilenet_v2_member_verifies_at_a_small_size():
+    from cnncost.spec import load
+    from cnncost.verify import verify_spec
+
+    assert verify_spec(load("mobilenet_v2", (3, 64, 64), {"width": 0.5}), batch=1, seed=0).passed
