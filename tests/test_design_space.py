@@ -240,3 +240,24 @@ def test_mobilenet_v2_member_verifies_at_a_small_size():
     from cnncost.verify import verify_spec
 
     assert verify_spec(load("mobilenet_v2", (3, 64, 64), {"width": 0.5}), batch=1, seed=0).passed
+
+
+# -- ShuffleNet V2 `width`: torchvision ShuffleNet_V2_X{0_5,1_0,1_5,2_0}_Weights.IMAGENET1K_V1 metadata ----------
+# (num_params exactly; GFLOPS, which counts a multiply-add once, to its published digits)
+SHUFFLENET_V2 = {0.5: (1_366_792, "0.04"), 1.0: (2_278_604, "0.145"), 1.5: (3_503_624, "0.296"), 2.0: (7_393_996, "0.583")}
+
+
+@pytest.mark.parametrize("width, published", SHUFFLENET_V2.items())
+def test_shufflenet_v2_width_matches_torchvision_metadata(width, published):
+    params, gmacs = published
+    report = cnncost.analyze("shufflenet_v2", args={"width": width})
+    assert report.totals.params == params
+    places = -Decimal(gmacs).as_tuple().exponent
+    assert round(Decimal(report.totals.macs) / 10**9, places) == Decimal(gmacs)
+
+
+def test_shufflenet_v2_member_verifies_at_a_small_size():
+    from cnncost.spec import load
+    from cnncost.verify import verify_spec
+
+    assert verify_spec(load("shufflenet_v2", (3, 64, 64), {"width": 0.5}), batch=1, seed=0).passed
