@@ -261,3 +261,24 @@ def test_shufflenet_v2_member_verifies_at_a_small_size():
     from cnncost.verify import verify_spec
 
     assert verify_spec(load("shufflenet_v2", (3, 64, 64), {"width": 0.5}), batch=1, seed=0).passed
+
+
+# -- VGG `config` and `bn`: torchvision VGG{11,13,16,19}[_BN]_Weights.IMAGENET1K_V1 metadata --------------------
+# num_params exactly; GFLOPS (a multiply-add counted once) to the published digits; BN adds no MACs
+VGG = {
+    ("A", False): 132_863_336, ("A", True): 132_868_840, ("B", False): 133_047_848, ("B", True): 133_053_736,
+    ("D", False): 138_357_544, ("D", True): 138_365_992, ("E", False): 143_667_240, ("E", True): 143_678_248,
+}
+VGG_GMACS = {"A": "7.61", "B": "11.31", "D": "15.47", "E": "19.63"}
+
+
+@pytest.mark.parametrize("config, bn", VGG)
+def test_vgg_config_and_bn_match_torchvision_metadata(config, bn):
+    report = cnncost.analyze("vgg", args={"config": config, "bn": bn})
+    assert report.totals.params == VGG[config, bn]
+    assert round(Decimal(report.totals.macs) / 10**9, 2) == Decimal(VGG_GMACS[config])
+
+
+def test_vgg_unknown_config_is_refused(cli):
+    result = cli("summary", "vgg", "--set", "config=C")
+    assert result.returncode == 2 and "unknown op or block 'C' (chosen by '$config')" in result.stderr
