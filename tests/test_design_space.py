@@ -282,3 +282,34 @@ def test_vgg_config_and_bn_match_torchvision_metadata(config, bn):
 def test_vgg_unknown_config_is_refused(cli):
     result = cli("summary", "vgg", "--set", "config=C")
     assert result.returncode == 2 and "unknown op or block 'C' (chosen by '$config')" in result.stderr
+
+
+# -- ResNet family: torchvision *_Weights.IMAGENET1K_V1 metadata (num_params exactly, GFLOPS to its digits) ----
+RESNETS = [
+    ({"depth": 18}, 11_689_512, "1.814"),  # ResNet18_Weights
+    ({"depth": 34}, 21_797_672, "3.664"),  # ResNet34_Weights
+    ({"depth": 50}, 25_557_032, "4.089"),  # ResNet50_Weights
+    ({"depth": 101}, 44_549_160, "7.801"),  # ResNet101_Weights
+    ({"depth": 152}, 60_192_808, "11.514"),  # ResNet152_Weights
+    ({"depth": 50, "groups": 32, "width_per_group": 4}, 25_028_904, "4.23"),  # ResNeXt50_32X4D_Weights
+    ({"depth": 101, "groups": 32, "width_per_group": 8}, 88_791_336, "16.414"),  # ResNeXt101_32X8D_Weights
+    ({"depth": 101, "groups": 64, "width_per_group": 4}, 83_455_272, "15.46"),  # ResNeXt101_64X4D_Weights
+    ({"depth": 50, "width": 2}, 68_883_240, "11.398"),  # Wide_ResNet50_2_Weights
+    ({"depth": 101, "width": 2}, 126_886_696, "22.753"),  # Wide_ResNet101_2_Weights
+]
+
+
+@pytest.mark.parametrize("args, params, gmacs", RESNETS)
+def test_resnet_family_matches_torchvision_metadata(args, params, gmacs):
+    report = cnncost.analyze("resnet", args=args)
+    assert report.totals.params == params
+    places = -Decimal(gmacs).as_tuple().exponent
+    assert round(Decimal(report.totals.macs) / 10**9, places) == Decimal(gmacs)
+
+
+def test_resnet_member_verifies_at_a_small_size():
+    from cnncost.spec import load
+    from cnncost.verify import verify_spec
+
+    spec = load("resnet", (3, 64, 64), {"depth": 50, "groups": 32, "width_per_group": 4})
+    assert verify_spec(spec, batch=1, seed=0).passed
