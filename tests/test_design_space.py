@@ -313,3 +313,22 @@ def test_resnet_member_verifies_at_a_small_size():
 
     spec = load("resnet", (3, 64, 64), {"depth": 50, "groups": 32, "width_per_group": 4})
     assert verify_spec(spec, batch=1, seed=0).passed
+
+
+# -- MNASNet `alpha`: torchvision MNASNet{0_5,0_75,1_0,1_3}_Weights.IMAGENET1K_V1 metadata ----------------------
+MNASNET = {0.5: (2_218_512, "0.104"), 0.75: (3_170_208, "0.215"), 1.0: (4_383_312, "0.314"), 1.3: (6_282_256, "0.526")}
+
+
+@pytest.mark.parametrize("alpha, published", MNASNET.items())
+def test_mnasnet_alpha_matches_torchvision_metadata(alpha, published):
+    params, gmacs = published
+    report = cnncost.analyze("mnasnet", args={"alpha": alpha})
+    assert report.totals.params == params
+    assert round(Decimal(report.totals.macs) / 10**9, 3) == Decimal(gmacs)
+
+
+def test_mnasnet_member_verifies_at_a_small_size():
+    from cnncost.spec import load
+    from cnncost.verify import verify_spec
+
+    assert verify_spec(load("mnasnet", (3, 64, 64), {"alpha": 0.5}), batch=1, seed=0).passed
