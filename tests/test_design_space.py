@@ -31,6 +31,22 @@ layers:
 """
 
 
+def assert_published(spec: str, args: dict, params: int, gmacs: str) -> None:
+    """Params exactly; MACs in G rounded to the digits the source prints (torchvision's GFLOPS is G multiply-adds)."""
+    report = cnncost.analyze(spec, args=args)
+    assert report.totals.params == params
+    places = -Decimal(gmacs).as_tuple().exponent
+    assert round(Decimal(report.totals.macs) / 10**9, places) == Decimal(gmacs)
+
+
+def assert_verifies_small(spec: str, args: dict) -> None:
+    from cnncost.spec import load
+    from cnncost.verify import verify_spec
+
+    result = verify_spec(load(spec, (3, 64, 64), args), batch=1, seed=0)
+    assert result.passed, result.failures[:5]
+
+
 # -- expressions ---------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("source, value", [
@@ -236,10 +252,7 @@ def test_mobilenet_v2_make_divisible_as_torchvision_writes_it():
 
 
 def test_mobilenet_v2_member_verifies_at_a_small_size():
-    from cnncost.spec import load
-    from cnncost.verify import verify_spec
-
-    assert verify_spec(load("mobilenet_v2", (3, 64, 64), {"width": 0.5}), batch=1, seed=0).passed
+    assert_verifies_small("mobilenet_v2", {"width": 0.5})
 
 
 # -- ShuffleNet V2 `width`: torchvision ShuffleNet_V2_X{0_5,1_0,1_5,2_0}_Weights.IMAGENET1K_V1 metadata ----------
@@ -249,18 +262,11 @@ SHUFFLENET_V2 = {0.5: (1_366_792, "0.04"), 1.0: (2_278_604, "0.145"), 1.5: (3_50
 
 @pytest.mark.parametrize("width, published", SHUFFLENET_V2.items())
 def test_shufflenet_v2_width_matches_torchvision_metadata(width, published):
-    params, gmacs = published
-    report = cnncost.analyze("shufflenet_v2", args={"width": width})
-    assert report.totals.params == params
-    places = -Decimal(gmacs).as_tuple().exponent
-    assert round(Decimal(report.totals.macs) / 10**9, places) == Decimal(gmacs)
+    assert_published("shufflenet_v2", {"width": width}, *published)
 
 
 def test_shufflenet_v2_member_verifies_at_a_small_size():
-    from cnncost.spec import load
-    from cnncost.verify import verify_spec
-
-    assert verify_spec(load("shufflenet_v2", (3, 64, 64), {"width": 0.5}), batch=1, seed=0).passed
+    assert_verifies_small("shufflenet_v2", {"width": 0.5})
 
 
 # -- VGG `config` and `bn`: torchvision VGG{11,13,16,19}[_BN]_Weights.IMAGENET1K_V1 metadata --------------------
@@ -274,9 +280,7 @@ VGG_GMACS = {"A": "7.61", "B": "11.31", "D": "15.47", "E": "19.63"}
 
 @pytest.mark.parametrize("config, bn", VGG)
 def test_vgg_config_and_bn_match_torchvision_metadata(config, bn):
-    report = cnncost.analyze("vgg", args={"config": config, "bn": bn})
-    assert report.totals.params == VGG[config, bn]
-    assert round(Decimal(report.totals.macs) / 10**9, 2) == Decimal(VGG_GMACS[config])
+    assert_published("vgg", {"config": config, "bn": bn}, VGG[config, bn], VGG_GMACS[config])
 
 
 def test_vgg_unknown_config_is_refused(cli):
@@ -301,18 +305,11 @@ RESNETS = [
 
 @pytest.mark.parametrize("args, params, gmacs", RESNETS)
 def test_resnet_family_matches_torchvision_metadata(args, params, gmacs):
-    report = cnncost.analyze("resnet", args=args)
-    assert report.totals.params == params
-    places = -Decimal(gmacs).as_tuple().exponent
-    assert round(Decimal(report.totals.macs) / 10**9, places) == Decimal(gmacs)
+    assert_published("resnet", args, params, gmacs)
 
 
 def test_resnet_member_verifies_at_a_small_size():
-    from cnncost.spec import load
-    from cnncost.verify import verify_spec
-
-    spec = load("resnet", (3, 64, 64), {"depth": 50, "groups": 32, "width_per_group": 4})
-    assert verify_spec(spec, batch=1, seed=0).passed
+    assert_verifies_small("resnet", {"depth": 50, "groups": 32, "width_per_group": 4})
 
 
 # -- MNASNet `alpha`: torchvision MNASNet{0_5,0_75,1_0,1_3}_Weights.IMAGENET1K_V1 metadata ----------------------
@@ -321,14 +318,8 @@ MNASNET = {0.5: (2_218_512, "0.104"), 0.75: (3_170_208, "0.215"), 1.0: (4_383_31
 
 @pytest.mark.parametrize("alpha, published", MNASNET.items())
 def test_mnasnet_alpha_matches_torchvision_metadata(alpha, published):
-    params, gmacs = published
-    report = cnncost.analyze("mnasnet", args={"alpha": alpha})
-    assert report.totals.params == params
-    assert round(Decimal(report.totals.macs) / 10**9, 3) == Decimal(gmacs)
+    assert_published("mnasnet", {"alpha": alpha}, *published)
 
 
 def test_mnasnet_member_verifies_at_a_small_size():
-    from cnncost.spec import load
-    from cnncost.verify import verify_spec
-
-    assert verify_spec(load("mnasnet", (3, 64, 64), {"alpha": 0.5}), batch=1, seed=0).passed
+    assert_verifies_small("mnasnet", {"alpha": 0.5})
