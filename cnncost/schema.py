@@ -67,6 +67,11 @@ def spec_schema(draft: str = "2020-12") -> dict:
             "description": "the spec's arguments and defaults (null = required), set with --set NAME=VALUE; "
             "usable as $name in every value",
         },
+        "imports": {
+            "type": "array",
+            "items": TEXT,
+            "description": "spec files (relative to this one) or bundled names whose blocks are usable as `stem.block`",
+        },
         "functions": {
             "type": "object",
             "description": "`name(a, b): expression`, callable from any expression; functions cannot recurse",

@@ -18,7 +18,7 @@ from cnncost.spec.yamlload import LocDict, LocList, load_yaml, read_spec_text
 
 TOP_KEYS = (
     "name", "description", "source", "input", "layers", "blocks", "output", "outputs", "reference", "budget", "args",
-    "functions", "references",
+    "functions", "references", "imports",
 )
 REQUIRED_TOP = ("name", "input", "layers")
 _SHAPE = re.compile(r"^\s*\d+(\s*[x×,]\s*\d+)*\s*$")
@@ -62,7 +62,9 @@ def build(doc, path: str = "<spec>", input_shape: tuple | None = None, args: dic
     values = bind_spec_args(doc, args, functions)
     env = {**values, FUNCTIONS: functions}
     shape = input_shape or parse_shape(_substituted(doc["input"], env, doc.value_loc("input")), doc.value_loc("input"))
-    blocks = check_blocks(doc.get("blocks"), doc)
+    from cnncost.spec.imports import imported_blocks
+
+    blocks = {**imported_blocks(doc, path), **check_blocks(doc.get("blocks"), doc)}
     layers = doc["layers"]
     if not isinstance(layers, LocList) or not layers:
         raise CnnCostError("`layers` must be a non-empty list", doc.value_loc("layers"))
