@@ -323,3 +323,19 @@ def test_mnasnet_alpha_matches_torchvision_metadata(alpha, published):
 
 def test_mnasnet_member_verifies_at_a_small_size():
     assert_verifies_small("mnasnet", {"alpha": 0.5})
+
+
+# -- EfficientNet `phi`: torchvision EfficientNet_B{0..7}_Weights.IMAGENET1K_V1 metadata, at its crop sizes -------
+EFFICIENTNET = [
+    (5_288_548, "0.386"), (7_794_184, "0.687"), (9_109_994, "1.088"), (12_233_232, "1.827"),
+    (19_341_616, "4.394"), (30_389_784, "10.266"), (43_040_704, "19.068"), (66_347_960, "37.746"),
+]
+
+
+@pytest.mark.parametrize("phi", range(8))
+def test_efficientnet_phi_matches_torchvision_metadata(phi):
+    assert_published("efficientnet", {"phi": phi}, *EFFICIENTNET[phi])
+
+
+def test_efficientnet_member_verifies_at_a_small_size():
+    assert_verifies_small("efficientnet", {"phi": 1})
