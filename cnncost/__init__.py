@@ -14,13 +14,14 @@ from cnncost.errors import CnnCostError  # noqa: E402
 
 
 def analyze(spec, *, input=None, batch: int = 1, dtype: str = "float32", strict: bool = False, fold_bn: bool = False,
-            optimizer: str | None = None):
+            optimizer: str | None = None, args=None):
     """Analyse a spec (a file path, a bundled name, or a loaded Spec) and return a Report.
 
     `input` overrides the spec's input shape ("3x224x224" or a tuple); macs, flops and byte
     totals cover the whole batch; shapes and params are per sample. `fold_bn` analyses the
     inference graph with each batchnorm folded into the conv before it. `optimizer` (sgd, momentum,
-    adam, adamw) adds training_total_bytes, one training step's footprint.
+    adam, adamw) adds training_total_bytes, one training step's footprint. `args` sets the spec's `args:`
+    ({"alpha": 0.5}, as `--set alpha=0.5` does).
     """
     from dataclasses import replace
 
@@ -28,7 +29,7 @@ def analyze(spec, *, input=None, batch: int = 1, dtype: str = "float32", strict:
     from cnncost.spec import Spec, load, parse_shape
 
     shape = parse_shape(list(input) if isinstance(input, tuple) else input, None, "--input") if input else None
-    loaded = spec if isinstance(spec, Spec) else load(str(spec), shape)
+    loaded = spec if isinstance(spec, Spec) else load(str(spec), shape, args)
     if fold_bn:
         from cnncost.fold import fold_batchnorm
 

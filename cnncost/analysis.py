@@ -77,6 +77,7 @@ def analyze_spec(spec, batch: int = 1, dtype: str = "float32", strict: bool = Fa
         unused=tuple(row.name for row in rows if row.unused),
         outputs=graph.outputs,
         kinds=breakdown(rows, totals),
+        args=dict(spec.args),
     )
 
 

@@ -64,7 +64,7 @@ def expand_sources(args) -> list[str]:
     return out
 
 
-def check_spec(source: str, *, rules=(), cli_limits=None, batch=1, dtype="float32", input_shape=None, verify=None, allow=(),
+def check_spec(source: str, *, rules=(), cli_limits=None, batch=1, dtype="float32", input_shape=None, args=None, verify=None, allow=(),
                optimizer=None) -> SpecResult:
     """Check one spec; a CnnCostError becomes the result's `error` so that the other specs still run.
     `allow` names finding checks ("warning", "unused") that do not fail it."""
@@ -73,7 +73,7 @@ def check_spec(source: str, *, rules=(), cli_limits=None, batch=1, dtype="float3
 
     name = path = source
     try:
-        spec = load(source, input_shape)
+        spec = load(source, input_shape, args)
         name, path = spec.name, spec.path
         own = spec_limits(spec)
         report = analyze_spec(spec, batch=batch, dtype=dtype, optimizer=optimizer)

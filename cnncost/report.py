@@ -90,6 +90,12 @@ class Report:
     unused: tuple = ()
     outputs: tuple = ()  # layer names of the model's outputs, the main one first
     kinds: tuple = ()  # KindRow per kind of layer (`--group-by op`)
+    args: dict = field(default_factory=dict, compare=False)  # the spec's `args:` as used (--set applied)
+
+    @property
+    def label(self) -> str:
+        """The model as titles name it: `mobilenet_v1 (alpha=0.75, res=192)` for a member of a family."""
+        return f"{self.model} ({args_label(self.args)})" if self.args else self.model
 
     @property
     def dtype_bytes(self) -> int:
@@ -125,7 +131,13 @@ class Report:
             "outputs": list(self.outputs),
             "by_kind": [asdict(kind) for kind in self.kinds],
             "reference": _plain(self.reference),
+            "args": _plain(self.args),
         }
+
+
+def args_label(args: dict) -> str:
+    """`alpha=0.75, res=192`: how a member of a family is named in titles and sweep rows."""
+    return ", ".join(f"{name}={str(value).lower() if isinstance(value, bool) else value}" for name, value in args.items())
 
 
 CONVENTIONS = {

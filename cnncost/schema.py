@@ -21,6 +21,18 @@ TEXT = {"type": "string"}
 
 
 def spec_schema(draft: str = "2020-12") -> dict:
+    reference = {
+        "type": "object",
+        "description": "published numbers the spec is tested against",
+        "properties": {
+            "params": _amount("count", "published parameter count"),
+            "macs": _amount("count", "published multiply-adds, e.g. 4.089G"),
+            "top1": {"type": "number", "description": "published top-1 accuracy, %"},
+            "top5": {"type": "number", "description": "published top-5 accuracy, %"},
+            "source": {**TEXT, "description": "where the numbers come from"},
+            "args": {"type": "object", "description": "the spec's args these numbers are for (default: any)"},
+        },
+    }
     top = {
         "name": {**TEXT, "description": "model name shown in reports"},
         "description": {**TEXT, "description": "one-line description"},
@@ -29,6 +41,7 @@ def spec_schema(draft: str = "2020-12") -> dict:
             "description": "input shape per sample: C, C×L, C×H×W or C×D×H×W, e.g. 3x224x224",
             "anyOf": [
                 {"type": "string", "pattern": _SHAPE.pattern},
+                {"type": "string", "pattern": r"\$", "description": "computed from the spec's args, e.g. 3x${res}x${res}"},
                 {"type": "integer", "minimum": 1},
                 {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1, "maxItems": 4},
             ],
@@ -43,16 +56,26 @@ def spec_schema(draft: str = "2020-12") -> dict:
             "uniqueItems": True,
             "description": "several outputs, the main one first (instead of `output`); layers reaching none are unused",
         },
-        "reference": {
+        "reference": reference,
+        "references": {
+            "type": "array",
+            "items": reference,
+            "description": "published numbers for other members of the family, each with the `args` it applies to",
+        },
+        "args": {
             "type": "object",
-            "description": "published numbers the spec is tested against",
-            "properties": {
-                "params": _amount("count", "published parameter count"),
-                "macs": _amount("count", "published multiply-adds, e.g. 4.089G"),
-                "top1": {"type": "number", "description": "published top-1 accuracy, %"},
-                "top5": {"type": "number", "description": "published top-5 accuracy, %"},
-                "source": {**TEXT, "description": "where the numbers come from"},
-            },
+            "description": "the spec's arguments and defaults (null = required), set with --set NAME=VALUE; "
+            "usable as $name in every value",
+        },
+        "imports": {
+            "type": "array",
+            "items": TEXT,
+            "description": "spec files (relative to this one) or bundled names whose blocks are usable as `stem.block`",
+        },
+        "functions": {
+            "type": "object",
+            "description": "`name(a, b): expression`, callable from any expression; functions cannot recurse",
+            "additionalProperties": {"type": ["string", "number"]},
         },
         "budget": {
             "type": "object",

@@ -232,7 +232,7 @@ SPEC_CASES = [
     ("expression_import_os", layers("conv2d: {out: \"${__import__('os').system('touch pwned')}\", kernel: 1}"),
      ["cannot read", "in expression"], 4),
     ("shell_arithmetic", layers("conv2d: {out: '$((1))', kernel: 1}"), ["'out' must be an integer, not '$((1))'"], 4),
-    ("power_operator", layers("conv2d: {out: '${9**9**9}', kernel: 1}"), ["unexpected '*'"], 4),
+    ("power_operator", layers("conv2d: {out: '${9**9**9}', kernel: 1}"), ["exponent 387420489 is over the limit"], 4),
     ("expression_too_long", layers("conv2d: {out: '${" + "1+" * 150 + "1}', kernel: 1}"), ["longer than 200 characters"], 4),
     ("expression_number_too_large", blocks(f"  b:\n    args: {{x: {TEN_DIGITS_100}0}}\n    layers:\n"
                                            "      - conv2d: {out: '${x * x}', kernel: 1}\n", "b"),

@@ -459,7 +459,7 @@ def test_memory_error_anywhere_is_one_line(refused, run, monkeypatch):
     def out_of_memory(*args, **kwargs):
         raise MemoryError
 
-    monkeypatch.setattr(cnncost.verify.ForwardRun, "execute", out_of_memory)
+    monkeypatch.setattr(cnncost.verify.ForwardRun, "layers", out_of_memory)
     refused(["verify", "lenet5"], "out of memory")
     code, out, err = run("check", "lenet5", "alexnet", "--verify", "--format", "json")
     assert code == 2 and "Traceback" not in err

@@ -12,8 +12,7 @@ from cnncost.verify import verify_spec
 # Reduced inputs keep the suite quick; every 224×224 ImageNet spec runs at 3×64×64 (all downsample
 # to at least 2×2 there). Specs with other inputs, and those below, run at their own size.
 REDUCED = (3, 64, 64)
-FULL_SIZE = {
-    "mobilenet_v1": "the paper's fixed 7×7 average pool needs a 224×224 input",
+FULL_SIZE = {  # name -> why it must run at its own size
     "zfnet": "its fixed-size classifier pins in: 9216 (no adaptive pool)",
 }
 

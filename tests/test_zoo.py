@@ -90,7 +90,6 @@ def test_convnext_tiny_macs_as_torchvision_counts():
     ("alexnet", "fc6", 256 * 6 * 6, (3, 259, 259), 256 * 7 * 7),  # 259: conv1 63, pool 31, pool 15, pool 7
     ("zfnet", "fc6", 256 * 6 * 6, (3, 256, 256), 256 * 7 * 7),
     ("lenet5", "fc1", 50 * 7 * 7, (1, 32, 32), 50 * 8 * 8),
-    ("mobilenet_v1", "fc", 1024, (3, 448, 448), 1024 * 2 * 2),  # 14×14 after stage 5; the 7×7 pool (stride 7) → 2×2
 ])
 def test_fixed_size_classifiers_pin_their_input(name, line, features, other_input, other_features):
     """The reference networks have no adaptive pool, so their first linear takes exactly one feature count."""

@@ -78,9 +78,9 @@ def test_unet_is_the_papers_fig1():
     # Fig. 1's sizes: 568², 280², 136², 64², 28² down; 52², 100², 196², 388² up; 1×572² in, 2×388² out
     assert [rows[f"{stage}.conv.relu2" if stage != "enc1" else "enc1.relu2"][1:] for stage in ("enc1", "enc2", "enc3", "enc4", "bottom")] == \
         [(568, 568), (280, 280), (136, 136), (64, 64), (28, 28)]
-    assert [rows[f"dec{i}.conv.relu2"] for i in (4, 3, 2, 1)] == [(512, 52, 52), (256, 100, 100), (128, 196, 196), (64, 388, 388)]
+    assert [rows[f"dec{i}.relu2"] for i in (4, 3, 2, 1)] == [(512, 52, 52), (256, 100, 100), (128, 196, 196), (64, 388, 388)]
     assert full.input_shape == (1, 572, 572) and rows["head"] == (2, 388, 388)
-    assert rows["dec4.crop"] == (512, 56, 56)  # 64² cropped to the up-convolution's 56²
+    assert rows["crop4"] == (512, 56, 56)  # 64² cropped to the up-convolution's 56²
 
 
 def test_dcgan_generator_is_the_papers_fig1():
@@ -129,24 +129,17 @@ blocks:
     layers: [{conv1d: {out: 1, kernel: 3}}, {conv1d: {out: 1, kernel: 3}}]
   down:
     layers: [{avgpool1d: {kernel: 2}}, double]
-  up:
-    args: {skip: null}
-    layers:
-      - conv_transpose1d: {name: upconv, out: 1, kernel: 2, stride: 2}
-      - crop: {name: crop, inputs: $skip, like: upconv}
-      - add: {inputs: [crop, upconv]}
-      - double
 layers:
   - double: {name: e1}
   - down: {name: e2}
   - down: {name: e3}
   - down: {name: e4}
   - down: {name: bottom}
-  - up: {skip: e4}
-  - up: {skip: e3}
-  - up: {skip: e2}
-  - up: {skip: e1}
-"""
+""" + "".join(f"""  - conv_transpose1d: {{name: up{i}, out: 1, kernel: 2, stride: 2}}
+  - crop: {{name: crop{i}, inputs: e{i}, like: up{i}}}
+  - add: {{inputs: [crop{i}, up{i}]}}
+  - double
+""" for i in (4, 3, 2, 1))
 
 
 def test_unet_receptive_field_is_the_envelope_torch_measures():

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from cnncost.cli import catalog, checking, comparing, interop, summary, verify
+from cnncost.cli import catalog, checking, comparing, design, interop, summary, verify
 from cnncost.errors import CnnCostError
 
 COMMANDS = (
@@ -25,6 +25,8 @@ COMMANDS = (
     comparing.diff,
     interop.export,
     interop.import_model,
+    design.sweep,
+    design.search,
 )
 
 

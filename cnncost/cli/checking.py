@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from cnncost.cli.options import batch_option, budget_options, dtype_option, force_option, input_option, optimizer_option, output_option
+from cnncost.cli.options import batch_option, budget_options, dtype_option, force_option, input_option, optimizer_option, output_option, set_option
 from cnncost.cli.output import check_output, emit, emit_rich
 from cnncost.errors import CnnCostError
 
@@ -13,6 +13,7 @@ from cnncost.errors import CnnCostError
 @click.option("--budgets", "budgets_file", type=click.Path(exists=True, dir_okay=False), help="YAML file mapping spec names or globs to limits.")
 @budget_options
 @input_option
+@set_option
 @batch_option
 @dtype_option
 @optimizer_option
@@ -21,7 +22,7 @@ from cnncost.errors import CnnCostError
 @click.option("--format", "fmt", type=click.Choice(("text", "github", "junit", "json")), default="text", show_default=True)
 @output_option
 @force_option
-def check(specs, budgets_file, input_shape, batch, dtype, optimizer, verify, allow, fmt, output, force, **maxima):
+def check(specs, budgets_file, input_shape, args, batch, dtype, optimizer, verify, allow, fmt, output, force, **maxima):
     """Validate SPECS (files, globs, folders, bundled names) and enforce their budgets.
 
     Exit 0 when every spec passes, 1 when a budget or check fails, 2 when a spec or argument is invalid.
@@ -34,7 +35,7 @@ def check(specs, budgets_file, input_shape, batch, dtype, optimizer, verify, all
     cli_limits = read_limits({key[4:]: text for key, text in maxima.items() if text is not None}, "command line")
     rules = load_rules(budgets_file) if budgets_file else ()
     verifier = _verifier() if verify else None
-    settings = dict(rules=rules, cli_limits=cli_limits, batch=batch, dtype=dtype, input_shape=input_shape, verify=verifier, allow=allow,
+    settings = dict(rules=rules, cli_limits=cli_limits, batch=batch, dtype=dtype, input_shape=input_shape, args=args, verify=verifier, allow=allow,
                     optimizer=optimizer)
     results = [check_spec(source, **settings) for source in expand_sources(specs)]
     if fmt == "text":

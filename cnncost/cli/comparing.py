@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from cnncost.cli.options import PERCENT, batch_option, dtype_option, force_option, input_option, optimizer_option, output_option
+from cnncost.cli.options import PERCENT, batch_option, dtype_option, force_option, input_option, optimizer_option, output_option, set_option
 from cnncost.cli.output import check_output, emit, emit_rich, emit_view
 from cnncost.errors import CnnCostError
 
@@ -16,12 +16,13 @@ from cnncost.errors import CnnCostError
 @click.option("--plot", type=click.Path(dir_okay=False), metavar="FILE.svg|png|pdf", help="Draw top-1 accuracy against MACs, bubble area ∝ params (needs cnncost[plot]).")
 @click.option("--depth", type=click.IntRange(min=1), help="Add MACs and params rows for the blocks at depth N, aligned by name.")
 @input_option
+@set_option
 @batch_option
 @dtype_option
 @optimizer_option
 @output_option
 @force_option
-def compare(specs, baseline, fmt, bars, plot, depth, input_shape, batch, dtype, optimizer, output, force):
+def compare(specs, baseline, fmt, bars, plot, depth, input_shape, args, batch, dtype, optimizer, output, force):
     """Compare models side by side: one column per model, one row per metric, with ratios to the baseline."""
     from cnncost.compare import compare_reports
     from cnncost.render import compare as render
@@ -35,7 +36,7 @@ def compare(specs, baseline, fmt, bars, plot, depth, input_shape, batch, dtype, 
 
         check_plot(plot)
     check_output(output, plot, force=force)
-    comparison = compare_reports(_analyze_all(specs, input_shape, batch, dtype, optimizer), baseline, depth)
+    comparison = compare_reports(_analyze_all(specs, input_shape, args, batch, dtype, optimizer), baseline, depth)
     if plot:
         from cnncost.render.plot import complexity_chart
 
@@ -54,17 +55,18 @@ def compare(specs, baseline, fmt, bars, plot, depth, input_shape, batch, dtype, 
 @click.option("--format", "fmt", type=click.Choice(("table", "markdown", "json")), default="table", show_default=True)
 @click.option("--fail-on-increase", type=PERCENT, help="Exit 1 if params, MACs or peak memory grow by more than PCT percent.")
 @input_option
+@set_option
 @batch_option
 @dtype_option
 @output_option
 @force_option
-def diff(old, new, fmt, fail_on_increase, input_shape, batch, dtype, output, force):
+def diff(old, new, fmt, fail_on_increase, input_shape, args, batch, dtype, output, force):
     """What changing spec OLD into NEW does to its cost: layers added, removed and changed, and total deltas."""
     from cnncost.diffing import diff_reports, grown
     from cnncost.render import diff as render
 
     check_output(output, force=force)
-    result = diff_reports(*_analyze_all((old, new), input_shape, batch, dtype))
+    result = diff_reports(*_analyze_all((old, new), input_shape, args, batch, dtype))
     if fmt == "json":
         emit(render.to_json(result), output)
     elif fmt == "markdown":
@@ -79,7 +81,7 @@ def diff(old, new, fmt, fail_on_increase, input_shape, batch, dtype, output, for
     return 1 if over else 0
 
 
-def _analyze_all(sources, input_shape, batch, dtype, optimizer=None) -> list:
+def _analyze_all(sources, input_shape, args, batch, dtype, optimizer=None) -> list:
     from cnncost import analyze
 
-    return [analyze(source, input=input_shape, batch=batch, dtype=dtype, optimizer=optimizer) for source in sources]
+    return [analyze(source, input=input_shape, args=args, batch=batch, dtype=dtype, optimizer=optimizer) for source in sources]

@@ -63,6 +63,18 @@ optimizer_option = click.option(
 force_option = click.option("--force", is_flag=True, help="Overwrite an existing --output file.")
 
 
+def _overrides(ctx, param, value):
+    from cnncost.spec.args import parse_overrides
+
+    return parse_overrides(value)
+
+
+set_option = click.option(
+    "--set", "args", multiple=True, callback=_overrides, metavar="NAME=VALUE",
+    help="Set one of the spec's `args:` (repeatable), e.g. --set alpha=0.75 --set res=192.",
+)
+
+
 def budget_options(command):
     """One --max-KEY option per budget metric."""
     for key in reversed(BUDGET_KEYS):

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import click
 
-from cnncost.cli.options import FORMATS, batch_option, dtype_option, force_option, input_option, optimizer_option, output_option
+from cnncost.cli.options import FORMATS, batch_option, dtype_option, force_option, input_option, optimizer_option, output_option, set_option
 from cnncost.cli.output import check_output, emit, emit_view
 
 
 @click.command()
 @click.argument("spec")
 @input_option
+@set_option
 @batch_option
 @dtype_option
 @optimizer_option
@@ -21,12 +22,12 @@ from cnncost.cli.output import check_output, emit, emit_view
 @click.option("--fold-bn", is_flag=True, help="Inference cost after folding each batchnorm into the conv before it.")
 @output_option
 @force_option
-def summary(spec, input_shape, batch, dtype, optimizer, fmt, columns, depth, group_by, strict, fold_bn, output, force):
+def summary(spec, input_shape, args, batch, dtype, optimizer, fmt, columns, depth, group_by, strict, fold_bn, output, force):
     """Per-layer shapes, parameters, MACs, memory and receptive field of SPEC (a file or bundled name)."""
     from cnncost import analyze
 
     check_output(output, force=force)
-    report = analyze(spec, input=input_shape, batch=batch, dtype=dtype, strict=strict, fold_bn=fold_bn, optimizer=optimizer)
+    report = analyze(spec, input=input_shape, args=args, batch=batch, dtype=dtype, strict=strict, fold_bn=fold_bn, optimizer=optimizer)
     if fmt == "json":
         from cnncost.render.text import to_json
 

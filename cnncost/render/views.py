@@ -82,7 +82,7 @@ def standard_view(report: Report, depth: int | None = None) -> View:
     totals += unused_section(report)
     notes = [conventions(report)]
     notes += [f"⚠ {row.name}: {w}" for row in report.layers for w in row.warnings]
-    title = f"{report.model} — input {units.shape(report.input_shape)}, batch {report.batch}, {report.dtype}"
+    title = f"{report.label} — input {units.shape(report.input_shape)}, batch {report.batch}, {report.dtype}"
     total_row = ("total", "", units.shape(report.output_shape), t.params, t.macs, t.flops, t.activation_bytes, "")
     return View(title, columns, tuple(rows), totals, tuple(notes), total_row)
 
@@ -122,7 +122,7 @@ def lecture_view(report: Report) -> View:
         f"As in the lecture: FLOP = one multiply-add (MACs), Memory = output KB with 1 KB = 1024 B, "
         f"{report.dtype} ({report.dtype_bytes} B), batch {report.batch}; activation, dropout and normalization rows are folded away."
     )
-    return View(f"{report.model} (lecture columns)", columns, tuple(rows), (), (note,))
+    return View(f"{report.label} (lecture columns)", columns, tuple(rows), (), (note,))
 
 
 def kinds_view(report: Report) -> View:
@@ -137,7 +137,7 @@ def kinds_view(report: Report) -> View:
     )
     t = report.totals
     total_row = ("total", len(report.layers), t.macs, 100.0, t.params, 100.0)
-    return View(f"{report.model} by kind of layer", columns, report.kinds, (), (conventions(report),), total_row)
+    return View(f"{report.label} by kind of layer", columns, report.kinds, (), (conventions(report),), total_row)
 
 
 def _op(row):

@@ -10,11 +10,16 @@ from cnncost.graph import Graph, Node, build_graph
 from cnncost.limits import MAX_COUNT
 from cnncost.ops import OPS
 from cnncost.ops.base import OpError, unknown_key_message
+from cnncost.spec.args import bind_spec_args, matching_reference, spec_functions
 from cnncost.spec.bundled import resolve_source
 from cnncost.spec.expand import BLOCK_KEYS, GRAPH_INPUT, Expander, Ref, Scope
+from cnncost.spec.expr import FUNCTIONS, ExprError, has_reference, substitute
 from cnncost.spec.yamlload import LocDict, LocList, load_yaml, name_control_character, read_spec_text
 
-TOP_KEYS = ("name", "description", "source", "input", "layers", "blocks", "output", "outputs", "reference", "budget")
+TOP_KEYS = (
+    "name", "description", "source", "input", "layers", "blocks", "output", "outputs", "reference", "budget", "args",
+    "functions", "references", "imports",
+)
 REQUIRED_TOP = ("name", "input", "layers")
 _SHAPE = re.compile(r"^\s*\d+(\s*[x×,]\s*\d+)*\s*$")
 
@@ -32,32 +37,43 @@ class Spec:
     budget: dict = field(default_factory=dict)
     budget_locs: dict = field(default_factory=dict)
     block_instances: tuple = ()  # every block instance and repeat, for the subtotal rows
+    args: dict = field(default_factory=dict)  # the spec's `args:` as used, --set overrides applied
 
 
-def load(source: str, input_shape: tuple | None = None) -> Spec:
-    """Load a spec file or a bundled name (`alexnet`); `input_shape` overrides the spec's input."""
+def load(source: str, input_shape: tuple | None = None, args: dict | None = None) -> Spec:
+    """Load a spec file or a bundled name (`alexnet`); `input_shape` overrides the spec's input, `args` its
+    `args:` defaults (as `--set` does)."""
     path = resolve_source(source)
     if path.endswith(".onnx"):  # a model from any framework, described as a spec on the fly (extra 'onnx')
         from cnncost.interop.onnx_import import import_onnx
 
         return load_text(import_onnx(path), path, input_shape)
     text = read_spec_text(path)
-    return load_text(text, path, input_shape)
+    return load_text(text, path, input_shape, args)
 
 
 @gc_paused
-def load_text(text: str, path: str = "<spec>", input_shape: tuple | None = None) -> Spec:
-    doc = load_yaml(text, path)
+def load_text(text: str, path: str = "<spec>", input_shape: tuple | None = None, args: dict | None = None) -> Spec:
+    return build(load_yaml(text, path), path, input_shape, args)
+
+
+def build(doc, path: str = "<spec>", input_shape: tuple | None = None, args: dict | None = None) -> Spec:
+    """A parsed YAML document → Spec. Never changes `doc`, so a sweep parses the YAML once for all its points."""
     if not isinstance(doc, LocDict):
         raise CnnCostError("a spec must be a mapping with `name`, `input` and `layers`", getattr(doc, "loc", Location(path, 1)))
     check_top_keys(doc)
-    shape = input_shape or parse_shape(doc["input"], doc.value_loc("input"))
-    blocks = check_blocks(doc.get("blocks"), doc)
+    functions = spec_functions(doc)
+    values = bind_spec_args(doc, args, functions)
+    env = {**values, FUNCTIONS: functions}
+    shape = input_shape or parse_shape(_substituted(doc["input"], env, doc.value_loc("input")), doc.value_loc("input"))
+    from cnncost.spec.imports import imported_blocks
+
+    blocks = {**imported_blocks(doc, path), **check_blocks(doc.get("blocks"), doc)}
     layers = doc["layers"]
     if not isinstance(layers, LocList) or not layers:
         raise CnnCostError("`layers` must be a non-empty list", doc.value_loc("layers"))
-    expander = Expander(blocks)
-    top = Scope("", {}, None)
+    expander = Expander(blocks, env)
+    top = Scope("", dict(env), None)
     top.input_ref = Ref(top, GRAPH_INPUT, doc.value_loc("input"))
     last = expander.expand_list(top, layers)
     names = {GRAPH_INPUT, *(node.name for node in expander.nodes)}
@@ -73,11 +89,22 @@ def load_text(text: str, path: str = "<spec>", input_shape: tuple | None = None)
         graph=graph,
         description=_text(doc, "description"),
         source=_text(doc, "source"),
-        reference=dict(doc.get("reference") or {}),
+        reference=matching_reference(doc, values),
         budget=dict(budget),
         budget_locs=dict(getattr(budget, "value_locs", {})),
         block_instances=tuple(expander.instances),
+        args=values,
     )
+
+
+def _substituted(value, env: dict, loc: Location):
+    """`input: 3x${res}x${res}`: the spec's args reach its input shape too."""
+    if not has_reference(value):
+        return value
+    try:
+        return substitute(value, env)
+    except ExprError as exc:
+        raise CnnCostError(str(exc), loc) from None
 
 
 def output_refs(doc: LocDict, last: str) -> list[tuple[str, Location]]:

@@ -68,8 +68,9 @@ class Scope:
 
 
 class Expander:
-    def __init__(self, blocks: dict):
+    def __init__(self, blocks: dict, spec_env: dict | None = None):
         self.blocks = blocks
+        self.spec_env = spec_env or {}  # the spec's args and functions, seen in every block
         self.nodes: list[NodeSpec] = []
         self.aliases: dict[str, Ref] = {}
         self.instances: list[BlockInstance] = []
@@ -275,7 +276,7 @@ class Expander:
             raise CnnCostError(f"block {block_name!r} takes one input, got {len(inputs)}", loc)
         block = self.blocks[block_name]
         try:
-            env, arg_locs = bind_args(block_name, block, params, loc)
+            env, arg_locs = bind_args(block_name, block, params, loc, self.spec_env)
         except ExpansionLimit as exc:
             raise CnnCostError(str(exc), loc) from None
         inner = Scope(full + ".", env, inputs[0] if inputs else None, (*scope.stack, block_name), arg_locs=arg_locs)
@@ -357,9 +358,9 @@ class Expander:
         raise CnnCostError(f"unknown layer {name!r} {where}", ref.loc, hint)
 
 
-def bind_args(block_name: str, block: LocDict, given: LocDict, loc: Location) -> tuple[dict, dict]:
-    """Block arguments: given values first, then defaults (which may refer to earlier args); null = required.
-    Returns the values and where each was written."""
+def bind_args(block_name: str, block: LocDict, given: LocDict, loc: Location, spec_env: dict | None = None) -> tuple[dict, dict]:
+    """Block arguments: given values first, then defaults (which may refer to earlier args or the spec's args);
+    null = required. Returns the values (the spec's args beneath) and where each was written."""
     declared = block.get("args") or {}
     for name in given:
         if name not in declared:
@@ -376,10 +377,10 @@ def bind_args(block_name: str, block: LocDict, given: LocDict, loc: Location) ->
     for name, value in env.items():
         if has_reference(value):
             try:
-                env[name] = substitute(value, {k: v for k, v in env.items() if not has_reference(v)})
+                env[name] = substitute(value, {**(spec_env or {}), **{k: v for k, v in env.items() if not has_reference(v)}})
             except (ExprError, ExpansionLimit) as exc:
                 raise CnnCostError(f"default of {name!r}: {exc}", declared.value_loc(name)) from None
-    return env, locs
+    return {**(spec_env or {}), **env}, locs
 
 
 def _as_written(entry) -> tuple:

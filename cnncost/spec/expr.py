@@ -1,20 +1,52 @@
 """Block arguments: `$name` and `${expression}` in spec values.
 
-A tiny arithmetic language of its own (integers, floats, booleans, names, + - * / // %,
-comparisons, and/or/not, if/min/max), parsed here token by token. Nothing in a spec is
-ever handed to Python's eval.
+A tiny arithmetic language of its own (integers, floats, booleans, names, lists and indexing,
++ - * / // % **, comparisons, and/or/not, if/min/max and the math functions in _MATH, and a
+spec's own `functions:`), parsed here token by token. Nothing in a spec is ever handed to
+Python's eval. Limits (docs/design-space.md): 200 characters per expression, nesting 32 deep,
+integers up to 10^100, exponents up to 1,000, lists of 10,000 items, and 100,000 evaluation
+steps per expression including every spec function it calls; spec functions never recurse.
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
+from dataclasses import dataclass
 
 from cnncost.limits import MAX_COUNT, MAX_EXPR_CHARS, MAX_TEXT_CHARS
 
-_TOKEN = re.compile(r"\s*(?:(\d+\.\d*|\d*\.\d+|\d+)|([A-Za-z_][A-Za-z0-9_]*)|(//|==|!=|<=|>=|[-+*/%()<>,]))")
+_TOKEN = re.compile(
+    r"\s*(?:((?:\d+\.\d*|\d*\.\d+|\d+)(?:[eE][-+]?\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|(\*\*|//|==|!=|<=|>=|[-+*/%()<>,\[\]]))"
+)
 _WHOLE = re.compile(r"^\$(?:\{([^}]*)\}|([A-Za-z_][A-Za-z0-9_]*))$")  # one reference, not `${a}${b}`
 _INLINE = re.compile(r"\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 _FUNCTIONS = {"min": min, "max": max}
+# One-argument math; `round` is Python's: halves go to the even neighbour (round(2.5) == 2), and round(x, n)
+# keeps n decimals. floor, ceil, int and round(x) give integers, so their results can be channel counts.
+_MATH = {
+    "round": round,
+    "floor": math.floor,
+    "ceil": math.ceil,
+    "int": int,
+    "sqrt": math.sqrt,
+    "log": math.log,
+    "exp": math.exp,
+    "abs": abs,
+}
+FUNCTIONS = "()"  # the env key holding a spec's `functions:` (not a name an expression can spell)
+MAX_STEPS = 100_000
+MAX_EXPONENT = 1_000
+MAX_LIST = 10_000
+
+
+@dataclass(frozen=True)
+class Function:
+    """A spec function: `make_divisible(v, d): max(d, int(v + d / 2) // d * d)`."""
+
+    name: str
+    params: tuple
+    body: str
 
 
 class ExprError(ValueError):
@@ -49,17 +81,20 @@ def _as_text(result) -> str:
     return str(result).lower() if isinstance(result, bool) else str(result)
 
 
-def evaluate(source: str, env: dict):
+def evaluate(source: str, env: dict, budget: list | None = None, calls: tuple = ()):
+    """`budget` is the steps left, shared with every spec function the expression calls; `calls` the chain of
+    spec functions being evaluated, so one that calls itself (directly or not) is refused."""
     if len(source) > MAX_EXPR_CHARS:
         raise ExprError(f"expression longer than {MAX_EXPR_CHARS} characters")
-    parser = _Parser(_tokenize(source), env)
+    parser = _Parser(_tokenize(source), env, budget if budget is not None else [MAX_STEPS], calls)
     result = parser.expression()
     if parser.peek() is not None:
         raise ExprError(f"unexpected {parser.peek()!r} in expression {source!r}")
     return _number(result) if isinstance(result, (int, float)) and not isinstance(result, bool) else result
 
 
-def _tokenize(source: str) -> list:
+@functools.lru_cache(maxsize=4096)  # a sweep evaluates the same few expressions at every point
+def _tokenize(source: str) -> tuple:
     tokens, pos = [], 0
     source = source.rstrip()
     while pos < len(source):
@@ -68,13 +103,13 @@ def _tokenize(source: str) -> list:
             raise ExprError(f"cannot read {source[pos:].strip()!r} in expression {source!r}")
         number, name, op = match.groups()
         if number is not None:
-            tokens.append(("num", float(number) if "." in number else int(number)))
+            tokens.append(("num", float(number) if "." in number or "e" in number.lower() else int(number)))
         elif name is not None:
             tokens.append(("name", name))
         else:
             tokens.append(("op", op))
         pos = match.end()
-    return tokens
+    return tuple(tokens)
 
 
 class _Parser:
@@ -83,13 +118,17 @@ class _Parser:
 
     MAX_NESTING = 32
 
-    def __init__(self, tokens: list, env: dict):
+    def __init__(self, tokens: list, env: dict, budget: list, calls: tuple):
         self.tokens, self.pos, self.env, self.depth = tokens, 0, env, -1  # the whole expression is level 0
+        self.budget, self.calls = budget, calls
 
     def peek(self):
         return self.tokens[self.pos][1] if self.pos < len(self.tokens) else None
 
     def take(self):
+        self.budget[0] -= 1
+        if self.budget[0] < 0:
+            raise ExprError(f"expression takes more than {MAX_STEPS:,} steps to evaluate (spec functions included)")
         if self.pos >= len(self.tokens):
             raise ExprError("expression ends too early")
         token = self.tokens[self.pos]
@@ -153,9 +192,31 @@ class _Parser:
 
     def unary(self):
         count = self._prefixes("-")
-        value = self.atom()
+        value = self.power()
         for _ in range(count):
             value = -_number(value)
+        return value
+
+    def power(self):
+        """`a ** b ** c` is `a ** (b ** c)`, and `-2 ** 2` is -4, as in Python."""
+        base = self.postfix()
+        if self.peek() != "**":
+            return base
+        self.take()
+        self.depth += 1
+        if self.depth > self.MAX_NESTING:
+            raise ExprError(f"expression nested deeper than {self.MAX_NESTING} levels")
+        exponent = self.unary()
+        self.depth -= 1
+        return _power(base, exponent)
+
+    def postfix(self):
+        value = self.atom()
+        while self.peek() == "[":
+            self.take()
+            index = self.expression()
+            self.expect("]")
+            value = _index(value, index)
         return value
 
     def _prefixes(self, op: str) -> int:
@@ -173,6 +234,8 @@ class _Parser:
             result = self.expression()
             self.expect(")")
             return result
+        if value == "[":
+            return self.list_literal()
         if kind != "name":
             raise ExprError(f"unexpected {value!r}")
         if self.peek() == "(":
@@ -180,9 +243,20 @@ class _Parser:
         if value in ("true", "false"):
             return value == "true"
         if value not in self.env:
-            known = ", ".join(sorted(self.env)) or "none"
+            known = ", ".join(sorted(name for name in self.env if name != FUNCTIONS)) or "none"
             raise ExprError(f"unknown name {value!r} in expression (known: {known})")
         return self.env[value]
+
+    def list_literal(self) -> list:
+        items = []
+        while self.peek() != "]":
+            if items:
+                self.expect(",")
+            items.append(self.expression())
+            if len(items) > MAX_LIST:
+                raise ExprError(f"a list longer than {MAX_LIST:,} items")
+        self.take()
+        return items
 
     def call(self, name: str):
         self.expect("(")
@@ -197,7 +271,70 @@ class _Parser:
             return args[1] if _truth(args[0]) else args[2]
         if name in _FUNCTIONS:
             return _FUNCTIONS[name]([_number(a) for a in args])
-        raise ExprError(f"unknown function {name!r} (known: if, min, max)")
+        spec_functions = self.env.get(FUNCTIONS) or {}
+        if name in spec_functions:
+            return self.call_spec_function(spec_functions[name], args, spec_functions)
+        if name in _MATH:
+            return _math(name, args)
+        known = ", ".join(["if", "min", "max", *_MATH, *spec_functions])
+        raise ExprError(f"unknown function {name!r} (known: {known})")
+
+    def call_spec_function(self, function: Function, args: list, spec_functions: dict):
+        if function.name in self.calls:
+            chain = " → ".join([*self.calls, function.name])
+            raise ExprError(f"function {function.name!r} calls itself ({chain}); spec functions cannot recurse")
+        if len(args) != len(function.params):
+            raise ExprError(f"{function.name}() takes {len(function.params)} arguments ({', '.join(function.params)}), got {len(args)}")
+        env = {**dict(zip(function.params, args)), FUNCTIONS: spec_functions}
+        try:
+            return evaluate(function.body, env, self.budget, (*self.calls, function.name))
+        except RecursionError:  # a chain of distinct functions deep enough to reach Python's limit
+            raise ExprError("spec functions call each other too deeply") from None
+
+
+def _math(name: str, args: list):
+    if name == "round" and len(args) == 2:
+        digits = args[1]
+        if isinstance(digits, bool) or not isinstance(digits, int) or abs(digits) > 100:
+            raise ExprError(f"round(x, n) needs an integer n of at most 100, not {digits!r}")
+        return round(_number(args[0]), digits)
+    if len(args) != 1:
+        raise ExprError(f"{name}() takes 1 argument, got {len(args)}")
+    value = _number(args[0])
+    try:
+        result = _MATH[name](value)
+    except (ValueError, OverflowError) as exc:
+        raise ExprError(f"{name}({value!r}) cannot be computed ({exc})") from None
+    return _number(result)
+
+
+def _power(base, exponent):
+    base, exponent = _number(base), _number(exponent)
+    if abs(exponent) > MAX_EXPONENT:
+        raise ExprError(f"exponent {exponent!r} is over the limit of {MAX_EXPONENT:,}")
+    if isinstance(base, int) and isinstance(exponent, int) and exponent >= 0:
+        if abs(base) > 1 and (abs(base).bit_length() - 1) * exponent > MAX_COUNT.bit_length():
+            raise ExprError("a number in the expression is over the limit of 10^100")
+        return _number(base**exponent)
+    if base == 0 and exponent < 0:
+        raise ExprError("division by zero in expression (0 to a negative power)")
+    try:
+        result = float(base) ** exponent
+    except OverflowError:
+        raise ExprError("a number in the expression is over the limit of 10^100") from None
+    if isinstance(result, complex):
+        raise ExprError(f"{base!r} ** {exponent!r} is not a real number")
+    return result
+
+
+def _index(value, index):
+    if not isinstance(value, list):
+        raise ExprError(f"{value!r} is not a list, so it cannot be indexed")
+    if isinstance(index, bool) or not isinstance(index, int):
+        raise ExprError(f"a list index must be an integer, not {index!r}")
+    if not -len(value) <= index < len(value):
+        raise ExprError(f"index {index} is outside a list of {len(value)} items")
+    return value[index]
 
 
 def _truth(value) -> bool:
