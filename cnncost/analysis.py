@@ -1,4 +1,4 @@
-"""Walk a graph with the op rules: shapes, costs, receptive fields, liveness peak → a Report."""
+"""Walk a graph with the op rules: shapes, costs, receptive fields, memory timeline and its peak → a Report."""
 from __future__ import annotations
 
 from math import prod
@@ -35,7 +35,8 @@ def analyze_spec(spec, batch: int = 1, dtype: str = "float32", strict: bool = Fa
     input_bytes = prod(graph.input_shape) * element_bytes
     if input_bytes > MAX_COUNT:
         raise CnnCostError("the input's bytes (shape × batch × dtype size) go over the limit of 10^100", None, "lower --input or --batch")
-    peak, peak_layer = liveness_peak(graph, {row.name: row.activation_bytes for row in rows}, input_bytes)
+    timeline = liveness_timeline(graph, {row.name: row.activation_bytes for row in rows}, input_bytes)
+    peak, peak_layer = max(timeline, key=lambda step: step[1])[::-1]
     params = sum(row.params for row in rows)
     run = [row for row in rows if not row.unused]  # unused layers hold weights but do not run
     activation_bytes = sum(row.activation_bytes for row in run)
@@ -66,6 +67,7 @@ def analyze_spec(spec, batch: int = 1, dtype: str = "float32", strict: bool = Fa
         unused=tuple(row.name for row in rows if row.unused),
         outputs=graph.outputs,
         kinds=breakdown(rows, totals),
+        memory_timeline=timeline,
     )
 
 
@@ -129,28 +131,29 @@ def _broadcast(shape: tuple, out: tuple) -> bool:
     return len(shape) == len(out) > 1 and all(n == 1 for n in shape[1:]) and any(n > 1 for n in out[1:])
 
 
-def liveness_peak(graph, output_bytes: dict, input_bytes: int) -> tuple[int, str]:
-    """Inference peak: run in execution order, free each tensor after its last consumer, nothing in place.
-    The peak is taken while a layer runs: its inputs and its new output are both alive. Unused layers do not run."""
+def liveness_timeline(graph, output_bytes: dict, input_bytes: int) -> tuple:
+    """Live activation bytes at each step of inference, as (layer, bytes) in execution order, the input first.
+    Run in execution order, free each tensor after its last consumer, nothing in place. A step is taken while
+    its layer runs: its inputs and its new output are both alive. Unused layers do not run and have no step."""
     consumers = graph.consumers(used_only=True)
     remaining = {name: len(set(users)) for name, users in consumers.items()}
     unused = set(graph.unused())
     live = {INPUT: input_bytes}
-    current, peak, peak_layer = input_bytes, input_bytes, INPUT
+    current = input_bytes
+    steps = [(INPUT, input_bytes)]
     for node in graph.nodes:
         if node.name in unused:
             continue
         live[node.name] = output_bytes[node.name]
         current += output_bytes[node.name]
-        if current > peak:
-            peak, peak_layer = current, node.name
+        steps.append((node.name, current))
         for name in set(node.inputs):
             remaining[name] -= 1
             if remaining[name] == 0 and name not in graph.outputs:
                 current -= live.pop(name)
         if remaining[node.name] == 0 and node.name not in graph.outputs:
             current -= live.pop(node.name)
-    return peak, peak_layer
+    return tuple(steps)
 
 
 def block_rows(instances, rows) -> tuple:

@@ -88,6 +88,8 @@ class Report:
     unused: tuple = ()
     outputs: tuple = ()  # layer names of the model's outputs, the main one first
     kinds: tuple = ()  # KindRow per kind of layer (`--group-by op`)
+    # (layer, live activation bytes while it runs) per step of inference, the input first; the peak is its maximum
+    memory_timeline: tuple = field(default=(), compare=False)
 
     @property
     def dtype_bytes(self) -> int:

@@ -92,6 +92,23 @@ layers:
     assert report.totals.training_activation_bytes == (1 + 2 + 4 + 4 + 6) * e
 
 
+def test_memory_timeline_is_live_bytes_per_step_and_its_maximum_is_the_peak():
+    text = """
+name: t
+input: 1x4x4
+layers:
+  - conv2d: {name: a, out: 2, kernel: 1}
+  - conv2d: {name: b, out: 4, kernel: 1}
+  - add: {inputs: [b, b]}
+  - concat: {inputs: [a, add_1]}
+"""
+    report = cnncost.analyze(load_text(text))
+    e = 16 * 4  # bytes per channel of a 4×4 float32 map
+    # input alone: 1 ch; a runs: input + a = 3; input freed; b runs: a + b = 6; add_1 runs: a + b + add_1 = 10,
+    # b freed; concat runs: a + add_1 + concat (2 + 4 + 6) = 12
+    assert report.memory_timeline == (("input", 1 * e), ("a", 3 * e), ("b", 6 * e), ("add_1", 10 * e), ("concat_1", 12 * e))
+
+
 def test_expressions_and_defaults_from_other_args():
     text = """
 name: t
