@@ -73,8 +73,7 @@ def test_receptive_field_through_a_residual_is_the_union_of_both_paths():
     assert r["layer1.0.add_1"].receptive_field == (AxisField(5, 1, 0),) * 2
 
 
-def test_peak_memory_counts_live_branches():
-    text = """
+BRANCHES = """
 name: t
 input: 1x4x4
 layers:
@@ -83,7 +82,10 @@ layers:
   - add: {inputs: [b, b]}
   - concat: {inputs: [a, add_1]}
 """
-    report = cnncost.analyze(load_text(text))
+
+
+def test_peak_memory_counts_live_branches():
+    report = cnncost.analyze(load_text(BRANCHES))
     e = 16 * 4  # bytes per channel of a 4×4 float32 map
     # at add_1: a (2 ch, still needed by concat), b (4), add_1 (4) alive; input freed after a
     # at concat: a (2), add_1 (4), concat (6) = 12 channels — the peak
@@ -93,16 +95,7 @@ layers:
 
 
 def test_memory_timeline_is_live_bytes_per_step_and_its_maximum_is_the_peak():
-    text = """
-name: t
-input: 1x4x4
-layers:
-  - conv2d: {name: a, out: 2, kernel: 1}
-  - conv2d: {name: b, out: 4, kernel: 1}
-  - add: {inputs: [b, b]}
-  - concat: {inputs: [a, add_1]}
-"""
-    report = cnncost.analyze(load_text(text))
+    report = cnncost.analyze(load_text(BRANCHES))
     e = 16 * 4  # bytes per channel of a 4×4 float32 map
     # input alone: 1 ch; a runs: input + a = 3; input freed; b runs: a + b = 6; add_1 runs: a + b + add_1 = 10,
     # b freed; concat runs: a + add_1 + concat (2 + 4 + 6) = 12
