@@ -1,0 +1,218 @@
+"""`cnncost report` and `check --report`: the HTML file, and what a real browser (headless Chromium) draws from it.
+
+The browser tests read the DOM after the page's script has run (`--dump-dom`): <body data-cnncost-ready="true">,
+one graph node per layer, one edge per input, one table row per layer, and no error recorded by the page in
+<body data-cnncost-errors> (uncaught exceptions, console.error, refused resources). Each writes a screenshot under
+the test's tmp_path for a person to look at. They skip when Chromium is not installed (`.ci/run` installs it).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from html.parser import HTMLParser
+
+import pytest
+
+import cnncost
+from tests.conftest import run_cli
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (apt-get install chromium); .ci/run installs it")
+# Without these, Chromium reaches for the network (component updates, sync, QUIC probes).
+QUIET = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync")
+
+# Hand count: stem.conv, stem.act, body.conv, body.act, add_1, global_avgpool_1 = 6 layers;
+# inputs: 1 each, add_1 has 2 = 7 edges.
+TINY = """
+name: tiny
+input: 3x8x8
+blocks:
+  unit:
+    layers:
+      - conv2d: {name: conv, out: 4, kernel: 3, padding: 1}
+      - relu: {name: act}
+layers:
+  - unit: {name: stem}
+  - unit: {name: body}
+  - add: {inputs: [stem.act, body.act]}
+  - global_avgpool
+"""
+
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class Elements(HTMLParser):
+    """The rendered DOM's elements (not the text inside <script>), with their attributes and nesting."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.elements, self.stack = [], []
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        element = {"tag": tag, "attrs": attrs, "classes": set((attrs.get("class") or "").split()), "parents": list(self.stack)}
+        self.elements.append(element)
+        if tag not in VOID:
+            self.stack.append(element)
+
+    def handle_startendtag(self, tag, attrs):  # <rect/>: an element with nothing inside
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID:
+            self.stack.pop()
+
+    def handle_endtag(self, tag):
+        if any(e["tag"] == tag for e in self.stack):
+            while self.stack.pop()["tag"] != tag:
+                pass
+
+    def find(self, tag=None, cls=None, within=None, **attrs):
+        return [
+            e for e in self.elements
+            if (tag is None or e["tag"] == tag) and (cls is None or cls in e["classes"])
+            and all(e["attrs"].get(k.replace("_", "-")) == v or (v is True and k.replace("_", "-") in e["attrs"]) for k, v in attrs.items())
+            and (within is None or within in [id(p) for p in e["parents"]])
+        ]
+
+
+def browse(page, tmp_path, name: str) -> Elements:
+    """Open the file in headless Chromium: the DOM once its script has run, and a screenshot beside it."""
+    url = page.resolve().as_uri()
+    dom = subprocess.run([CHROMIUM, *QUIET, f"--user-data-dir={tmp_path / 'profile-dom'}", "--virtual-time-budget=60000", "--dump-dom", url],
+                         capture_output=True, text=True, timeout=300)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    shot = tmp_path / f"{name}.png"
+    subprocess.run([CHROMIUM, *QUIET, f"--user-data-dir={tmp_path / 'profile-shot'}", "--virtual-time-budget=60000", "--window-size=1400,1400",
+                    f"--screenshot={shot}", url], capture_output=True, timeout=300)
+    assert shot.exists() and shot.stat().st_size > 10_000, "no screenshot was written"
+    elements = Elements(dom.stdout)
+    body = elements.find("body")[0]["attrs"]
+    assert json.loads(body["data-cnncost-errors"]) == []
+    assert body["data-cnncost-ready"] == "true"
+    return elements
+
+
+def drawn(elements: Elements, section) -> dict:
+    """What one model's section shows: layer nodes, block nodes, edges and per-layer table rows."""
+    inside = id(section)
+    return {
+        "layer_nodes": sorted(e["attrs"]["data-layer"] for e in elements.find("g", "node", within=inside, data_layer=True)),
+        "block_nodes": sorted(e["attrs"]["data-block"] for e in elements.find("g", "node", within=inside, data_block=True)),
+        "edges": sorted((e["attrs"]["data-layer"], e["attrs"]["data-input"]) for e in elements.find("g", "edge", within=inside)),
+        "rows": [e["attrs"]["data-layer"] for e in elements.find("tr", within=inside, data_layer=True)],
+    }
+
+
+def write_report(tmp_path, *args) -> object:
+    out = tmp_path / "report.html"
+    result = run_cli("report", *args, "-o", out)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@needs_chromium
+def test_a_small_spec_draws_every_layer_edge_and_row(tmp_path):
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(TINY)
+    elements = browse(write_report(tmp_path, spec), tmp_path, "tiny")
+    [section] = elements.find("section", "model")
+    seen = drawn(elements, section)
+    layers = ["stem.conv", "stem.act", "body.conv", "body.act", "add_1", "global_avgpool_1"]
+    assert seen["layer_nodes"] == sorted(layers)
+    assert seen["edges"] == sorted([("stem.conv", "input"), ("stem.act", "stem.conv"), ("body.conv", "stem.act"), ("body.act", "body.conv"),
+                                    ("add_1", "stem.act"), ("add_1", "body.act"), ("global_avgpool_1", "add_1")])
+    assert seen["rows"] == layers  # in execution order until a header is clicked
+    assert len(elements.find("svg", "timeline", within=id(section))) == 1
+
+
+@needs_chromium
+def test_depth_draws_closed_blocks_as_one_node(tmp_path):
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(TINY)
+    elements = browse(write_report(tmp_path, spec, "--depth", "1"), tmp_path, "tiny-depth1")
+    seen = drawn(elements, elements.find("section", "model")[0])
+    assert seen["block_nodes"] == ["body", "stem"]
+    assert seen["layer_nodes"] == ["add_1", "global_avgpool_1"]
+    # input→stem, stem→body, stem→add_1, body→add_1, add_1→global_avgpool_1
+    assert len(seen["edges"]) == 5
+    assert len(seen["rows"]) == 6  # the table keeps every layer
+
+
+@needs_chromium
+@pytest.mark.slow
+def test_densenet201_draws_every_layer_edge_and_row(tmp_path):
+    report = cnncost.analyze("densenet201")
+    page = write_report(tmp_path, "densenet201")
+    elements = browse(page, tmp_path, "densenet201")
+    seen = drawn(elements, elements.find("section", "model")[0])
+    assert seen["layer_nodes"] == sorted(row.name for row in report.layers)
+    assert seen["edges"] == sorted((row.name, name) for row in report.layers for name in row.inputs)
+    assert seen["rows"] == [row.name for row in report.layers]
+    body = elements.find("body")[0]["attrs"]
+    print(f"densenet201: {page.stat().st_size:,} bytes, drawn {body['data-cnncost-drawn-ms']} ms after navigation (headless, virtual time)")
+
+
+@needs_chromium
+def test_several_specs_compare_first_then_a_section_each(tmp_path):
+    models = ("alexnet", "vgg16", "resnet50", "mobilenet_v2")
+    elements = browse(write_report(tmp_path, *models), tmp_path, "compare")
+    sections = elements.find("section", "model")
+    assert [s["attrs"]["data-model"] for s in sections] == list(models)
+    for model, section in zip(models, sections):
+        report = cnncost.analyze(model)
+        seen = drawn(elements, section)
+        assert len(seen["layer_nodes"]) == len(report.layers)
+        assert len(seen["edges"]) == sum(len(row.inputs) for row in report.layers)
+        assert len(seen["rows"]) == len(report.layers)
+    [comparison] = elements.find("section", "comparison")
+    assert len(elements.find("g", "bubble", within=id(comparison))) == 4  # each of the four specs cites a top-1
+    assert len(elements.find("table", "totals", within=id(comparison))) == 1
+
+
+@needs_chromium
+def test_check_report_has_a_section_per_spec_with_failing_budgets_highlighted(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\ninput: 3x8x8\nlayers:\n  - conv2d: {out: 4, kernel: 9}\n")  # a 9×9 kernel on an 8×8 input
+    out = tmp_path / "check.html"
+    # resnet18: 11,689,512 params (torchvision ResNet18_Weights.IMAGENET1K_V1) ≤ 20M; alexnet: 61,100,840 > 20M
+    result = run_cli("check", "resnet18", "alexnet", bad, "--max-params", "20M", "--allow", "warning", "--report", out)
+    assert result.returncode == 2, result.stderr  # the invalid spec decides the exit code
+    elements = browse(out, tmp_path, "check")
+    sections = {s["attrs"]["data-model"]: s for s in elements.find("section", "model")}
+    assert list(sections) == ["resnet18", "alexnet", "bad"]
+    verdict = {name: [c for c in elements.find("div", "verdict", within=id(s))][0]["classes"] - {"verdict"} for name, s in sections.items()}
+    assert verdict == {"resnet18": {"pass"}, "alexnet": {"fail"}, "bad": {"error"}}
+    assert len(elements.find("tr", "fail", within=id(sections["alexnet"]))) == 1
+    assert elements.find("tr", "fail", within=id(sections["resnet18"])) == []
+    assert len(drawn(elements, sections["resnet18"])["rows"]) == len(cnncost.analyze("resnet18").layers)
+
+
+def test_the_file_is_self_contained_and_small(tmp_path):
+    page = write_report(tmp_path, "densenet201").read_text(encoding="utf-8")
+    assert len(page.encode()) < 2 * 1024 * 1024
+    for remote in ("http://", "https://", "//cdn", "@import", "url(http"):
+        assert remote not in page
+    assert "default-src 'none'" in page  # and the browser refuses anything from elsewhere
+    assert "Copyright (c) 2012-2014 Chris Pettitt" in page  # dagre's MIT licence travels with it
+    assert "sourceMappingURL" not in page
+
+
+def test_names_cannot_break_out_of_the_page(tmp_path):
+    spec = tmp_path / "evil.yaml"
+    spec.write_text('name: "</script><script>alert(1)</script>"\ninput: 3x8x8\nlayers:\n  - relu: {name: "<b>x</b>"}\n')
+    page = write_report(tmp_path, spec).read_text(encoding="utf-8")
+    assert "</script><script>alert(1)" not in page and "<b>x</b>" not in page
+
+
+def test_bad_input_leaves_no_file(tmp_path):
+    out = tmp_path / "r.html"
+    missing = run_cli("report", "no_such_spec", "-o", out)
+    assert missing.returncode == 2 and "no_such_spec" in missing.stderr and "Traceback" not in missing.stderr
+    assert not out.exists()
+    out.write_text("keep")
+    again = run_cli("report", "lenet5", "-o", out)
+    assert again.returncode == 2 and "--force" in again.stderr and out.read_text() == "keep"
