@@ -129,6 +129,42 @@ def test_a_small_spec_draws_every_layer_edge_and_row(tmp_path):
     assert len(elements.find("svg", "timeline", within=id(section))) == 1
 
 
+# Appended to a copy of a report: once it is ready, act as a user would and record what the page then shows.
+USER = """<script>
+(function wait() {
+  if (document.body.getAttribute("data-cnncost-ready") !== "true") return setTimeout(wait, 50);
+  var section = document.querySelector("section.model"), seen = {};
+  var macs = Array.prototype.filter.call(section.querySelectorAll("table.layers th"), function (th) { return th.textContent === "MACs"; })[0];
+  macs.click();
+  seen.sorted = Array.prototype.map.call(section.querySelectorAll("table.layers tbody tr"), function (tr) { return tr.getAttribute("data-layer"); });
+  var filter = section.querySelector("input.filter");
+  filter.value = "conv"; filter.dispatchEvent(new Event("input"));
+  seen.filtered = Array.prototype.filter.call(section.querySelectorAll("table.layers tbody tr"), function (tr) { return !tr.hidden; }).length;
+  section.querySelector('g.node[data-layer="body.conv"]').dispatchEvent(new MouseEvent("click", {bubbles: true}));
+  seen.details = section.querySelector(".details").textContent;
+  section.querySelector('.details button.toggle[data-block="body"]').click();
+  seen.closed = Array.prototype.map.call(section.querySelectorAll("g.node[data-block]"), function (g) { return g.getAttribute("data-block"); });
+  document.body.setAttribute("data-user", JSON.stringify(seen));
+})();
+</script>"""
+
+
+@needs_chromium
+def test_sorting_filtering_clicking_and_collapsing_work_in_the_browser(tmp_path):
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(TINY)
+    page = write_report(tmp_path, spec)
+    page.write_text(page.read_text(encoding="utf-8").replace("</body>", USER + "</body>"), encoding="utf-8")
+    seen = json.loads(browse(page, tmp_path, "tiny-user").find("body")[0]["attrs"]["data-user"])
+    # MACs, by hand: stem.conv 8·8 outputs × 4 channels × 3·3·3 = 6,912; body.conv 256 × 4·3·3 = 9,216; the rest 0.
+    # The first click sorts a numeric column largest first; ties keep execution order.
+    assert seen["sorted"] == ["body.conv", "stem.conv", "stem.act", "body.act", "add_1", "global_avgpool_1"]
+    assert seen["filtered"] == 2  # stem.conv, body.conv
+    # body.conv's row: params 4·4·3·3 + 4 = 148, MACs exactly 9,216
+    assert "148" in seen["details"] and "9,216" in seen["details"]
+    assert seen["closed"] == ["body"]  # "Collapse body" drew the block as one node
+
+
 @needs_chromium
 def test_depth_draws_closed_blocks_as_one_node(tmp_path):
     spec = tmp_path / "tiny.yaml"
@@ -196,7 +232,11 @@ def test_the_file_is_self_contained_and_small(tmp_path):
     assert len(page.encode()) < 2 * 1024 * 1024
     for remote in ("http://", "https://", "//cdn", "@import", "url(http"):
         assert remote not in page
-    assert "default-src 'none'" in page  # and the browser refuses anything from elsewhere
+    # and the browser refuses anything from elsewhere: every source the page's policy allows is the page itself
+    [policy] = [e["attrs"]["content"] for e in Elements(page).find("meta") if e["attrs"].get("http-equiv") == "Content-Security-Policy"]
+    directives = dict((part.split()[0], part.split()[1:]) for part in policy.split(";"))
+    assert directives["default-src"] == ["'none'"]
+    assert {source for sources in directives.values() for source in sources} <= {"'none'", "'unsafe-inline'", "data:"}
     assert "Copyright (c) 2012-2014 Chris Pettitt" in page  # dagre's MIT licence travels with it
     assert "sourceMappingURL" not in page
 
