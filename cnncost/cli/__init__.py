@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from cnncost.cli import catalog, checking, comparing, reporting, summary, verify
+from cnncost.cli import catalog, checking, comparing, interop, reporting, summary, verify
 from cnncost.errors import CnnCostError
 
 COMMANDS = (
@@ -23,6 +23,7 @@ COMMANDS = (
     checking.check,
     comparing.compare,
     comparing.diff,
+    interop.export,
     reporting.report,
 )
 
