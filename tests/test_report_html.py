@@ -55,7 +55,7 @@ class Elements(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        element = {"tag": tag, "attrs": attrs, "classes": set((attrs.get("class") or "").split()), "parents": list(self.stack)}
+        element = {"tag": tag, "text": "", "attrs": attrs, "classes": set((attrs.get("class") or "").split()), "parents": list(self.stack)}
         self.elements.append(element)
         if tag not in VOID:
             self.stack.append(element)
@@ -64,6 +64,10 @@ class Elements(HTMLParser):
         self.handle_starttag(tag, attrs)
         if tag not in VOID:
             self.stack.pop()
+
+    def handle_data(self, data):
+        for element in self.stack:
+            element["text"] += data
 
     def handle_endtag(self, tag):
         if any(e["tag"] == tag for e in self.stack):
@@ -79,9 +83,9 @@ class Elements(HTMLParser):
         ]
 
 
-def browse(page, tmp_path, name: str) -> Elements:
+def browse(page, tmp_path, name: str, fragment: str = "") -> Elements:
     """Open the file in headless Chromium: the DOM once its script has run, and a screenshot beside it."""
-    url = page.resolve().as_uri()
+    url = page.resolve().as_uri() + fragment
     dom = subprocess.run([CHROMIUM, *QUIET, f"--user-data-dir={tmp_path / 'profile-dom'}", "--virtual-time-budget=60000", "--dump-dom", url],
                          capture_output=True, text=True, timeout=300)
     assert dom.returncode == 0, dom.stderr[-2000:]
@@ -163,6 +167,17 @@ def test_sorting_filtering_clicking_and_collapsing_work_in_the_browser(tmp_path)
     # body.conv's row: params 4·4·3·3 + 4 = 148, MACs exactly 9,216
     assert "148" in seen["details"] and "9,216" in seen["details"]
     assert seen["closed"] == ["body"]  # "Collapse body" drew the block as one node
+
+
+@needs_chromium
+def test_a_link_to_a_layer_opens_on_its_row(tmp_path):
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(TINY)
+    elements = browse(write_report(tmp_path, spec), tmp_path, "tiny-link", "#layer=stem.conv")
+    # stem.conv: params 4·3·3·3 + 4 = 112; MACs 8·8·4 outputs × 3·3·3 = 6,912
+    [details] = elements.find("aside", "details")
+    assert "Params112" in details["text"] and "MACs (exact)6,912" in details["text"]
+    assert len(elements.find("tr", "picked", data_layer="stem.conv")) == 1
 
 
 @needs_chromium

@@ -27,9 +27,11 @@ def report_html(reports, comparison=None, depth: int | None = None) -> str:
 
 
 def check_html(results, depth: int | None = None) -> str:
-    """The page for `cnncost check --report`: a section per checked spec, failing budgets and findings first."""
+    """The page for `cnncost check --report`: a section per checked spec, in the order checked, headed by its verdict."""
     models = [dict(model_data(result.report) if result.report else {"model": result.name}, check=check_data(result)) for result in results]
-    return page(f"cnncost check — {len(results)} spec(s)", models, None, depth)
+    from cnncost.render.ci import summary_line
+
+    return page(f"cnncost check — {summary_line(results)}", models, None, depth)
 
 
 def page(title: str, models: list, comparison: dict | None, depth: int | None) -> str:
@@ -122,25 +124,16 @@ def comparison_data(comparison) -> dict:
 
 
 def check_data(result) -> dict:
-    """A checked spec's verdict: every budget (failing ones flagged) and every finding or error."""
+    """A checked spec's verdict as the terminal gives it: every budget (failing ones flagged) and every problem."""
+    from cnncost.render import ci
+
     budgets = [
-        {
-            "key": check.limit.key,
-            "limit": check.limit.text,
-            "origin": check.limit.origin,
-            "actual": _budget_text(check.limit.key, check.actual),
-            "layer": check.layer,
-            "passed": check.passed,
-        }
-        for check in result.budgets
+        {"key": c.limit.key, "limit": c.limit.text, "origin": ci.ORIGIN[c.limit.origin], "layer": c.layer, "passed": c.passed,
+         "actual": f"{c.actual:,} ({ci.human(c.limit.key, c.actual)}, {ci.used(c)} used)"}
+        for c in result.budgets
     ]
-    findings = [{"check": f.check, "message": f.message, "location": str(f.location or "")} for f in result.findings]
-    error = {"message": result.error.message, "location": str(result.error.location or "")} if result.error else None
-    return {"status": result.status, "source": result.source, "path": result.path, "budgets": budgets, "findings": findings, "error": error}
-
-
-def _budget_text(key: str, value: int) -> str:
-    return f"{value:,} ({units.size(value) if key.endswith('bytes') else units.count(value)})"
+    problems = [{"message": message, "location": str(location or "")} for message, location in ci.problems(result)]
+    return {"status": result.status, "word": ci.STATUS_WORD[result.status], "path": result.path, "budgets": budgets, "problems": problems}
 
 
 def _title(reports) -> str:

@@ -120,7 +120,8 @@
   };
   Graph.prototype.fit = function (whole) {
     var box = this.svg.getBoundingClientRect(), w = this.g.graph().width, h = this.g.graph().height;
-    var scale = whole ? Math.min(box.width / w, box.height / h) : Math.min(1, box.width / w);
+    var all = Math.min(box.width / w, box.height / h);  // the whole graph; at first, no smaller than readable
+    var scale = whole ? all : Math.min(1, box.width / w, Math.max(all, 0.7));
     this.view = { x: (w - box.width / scale) / 2, y: 0, scale: scale };
     this.apply();
   };
@@ -219,7 +220,7 @@
       barChart(items, "macs", "MACs", "#4e79a7") + barChart(items, "params", "Params", "#f28e2b");
   }
   function timelineChart(model) {
-    var W = 900, H = 220, L = 70, T = 20, B = 30, steps = model.timeline, n = steps.length;
+    var W = 900, H = 200, L = 70, T = 30, B = 30, steps = model.timeline, n = steps.length;
     var max = Math.max.apply(null, [1].concat(steps.map(function (s) { return s[1]; })));
     var x = function (i) { return L + (W - L - 10) * (n > 1 ? i / (n - 1) : 0); };
     var y = function (v) { return H - B - (H - B - T) * v / max; };
@@ -231,7 +232,7 @@
       '<line class="base" x1="' + L + '" x2="' + W + '" y1="' + (H - B) + '" y2="' + (H - B) + '"/>' +
       '<polyline class="live" points="' + pts.join(" ") + '"/>' +
       '<line class="peak" x1="' + px + '" x2="' + px + '" y1="' + T + '" y2="' + (H - B) + '"/><circle class="peak" cx="' + px + '" cy="' + py + '" r="4"/>' +
-      '<text class="peak-label" x="' + (px + (anchor === "end" ? -6 : 6)) + '" y="' + (T + 12) + '" text-anchor="' + anchor + '">peak ' + esc(model.peak.text) + " at " + esc(model.peak.layer) + "</text>" +
+      '<text class="peak-label" x="' + (px + (anchor === "end" ? -6 : 6)) + '" y="' + (T - 10) + '" text-anchor="' + anchor + '">peak ' + esc(model.peak.text) + " at " + esc(model.peak.layer) + "</text>" +
       '<text class="axis" x="' + L + '" y="' + (H - 8) + '">step 0 (input)</text><text class="axis" x="' + W + '" y="' + (H - 8) + '" text-anchor="end">step ' + (n - 1) + " (" + esc(steps.length ? steps[n - 1][0] : "") + ")</text></svg>";
   }
   function kindChart(model, color) {
@@ -298,16 +299,13 @@
   }
 
   function checkHtml(check) {
-    var cls = "verdict " + check.status;
-    var out = '<div class="' + cls + '"><b>' + esc(check.status.toUpperCase()) + "</b> " + esc(check.path) + "</div>";
-    if (check.error) out += '<p class="fail-line">' + esc(check.error.location ? check.error.location + ": " : "") + esc(check.error.message) + "</p>";
+    var out = '<div class="verdict ' + esc(check.status) + '"><b>' + esc(check.word) + "</b> " + esc(check.path) + "</div>";
     if (check.budgets.length) {
       out += '<table class="budgets"><thead><tr><th>Budget</th><th>Limit</th><th>From</th><th>Measured</th><th>At</th></tr></thead><tbody>' + check.budgets.map(function (b) {
         return '<tr class="' + (b.passed ? "pass" : "fail") + '"><td>' + esc(b.key) + "</td><td>" + esc(b.limit) + "</td><td>" + esc(b.origin) + "</td><td>" + esc(b.actual) + "</td><td>" + esc(b.layer) + "</td></tr>";
       }).join("") + "</tbody></table>";
     }
-    out += check.findings.map(function (f) { return '<p class="fail-line">' + esc(f.check) + ": " + esc(f.location ? f.location + ": " : "") + esc(f.message) + "</p>"; }).join("");
-    return out;
+    return out + check.problems.map(function (p) { return '<p class="fail-line">✗ ' + esc(p.location ? p.location + ": " : "") + esc(p.message) + "</p>"; }).join("");
   }
 
   function modelSection(model, index) {
@@ -333,6 +331,19 @@
     return { section: section, graph: graph };
   }
 
+  /* report.html#layer=NAME opens on that layer: its row in the details, the view centred on its node. */
+  function pick(graphs, name) {
+    graphs.some(function (graph) {
+      if (!graph.rows.hasOwnProperty(name)) return false;
+      var shown = graph.shownAs(name), node = graph.g.node(shown), box = graph.svg.getBoundingClientRect();
+      graph.show(shown);
+      graph.view.x = node.x - box.width / graph.view.scale / 2; graph.view.y = node.y - box.height / graph.view.scale / 2;
+      graph.apply();
+      graph.section.scrollIntoView();
+      return true;
+    });
+  }
+
   function start() {
     var app = document.getElementById("app");
     app.innerHTML = "";
@@ -349,6 +360,7 @@
     (function next() {  // one layout per task, so the page paints and stays responsive in between
       var graph = pending.shift();
       if (!graph) {
+        pick(graphs.filter(Boolean), decodeURIComponent(location.hash.replace(/^#layer=/, "")));
         document.body.setAttribute("data-cnncost-drawn-ms", String(Math.round(performance.now())));
         document.body.setAttribute("data-cnncost-ready", "true");
         return;
