@@ -271,3 +271,40 @@ def test_bad_input_leaves_no_file(tmp_path):
     out.write_text("keep")
     again = run_cli("report", "lenet5", "-o", out)
     assert again.returncode == 2 and "--force" in again.stderr and out.read_text() == "keep"
+
+
+@needs_chromium
+@pytest.mark.slow
+def test_every_bundled_spec_draws_without_an_error(tmp_path):
+    from cnncost.spec.bundled import bundled_names
+
+    names = bundled_names()
+    elements = browse(write_report(tmp_path, *names), tmp_path, "bundled")
+    sections = elements.find("section", "model")
+    assert len(sections) == len(names)
+    for name, section in zip(names, sections):
+        report = cnncost.analyze(name)
+        seen = drawn(elements, section)
+        assert (len(seen["layer_nodes"]), len(seen["edges"]), len(seen["rows"])) == (
+            len(report.layers), sum(len(row.inputs) for row in report.layers), len(report.layers)), name
+
+
+def test_check_report_refuses_an_existing_file_before_any_work(tmp_path):
+    out = tmp_path / "check.html"
+    out.write_text("keep")
+    result = run_cli("check", "lenet5", "--report", out)
+    assert result.returncode == 2 and "--force" in result.stderr and out.read_text() == "keep"
+
+
+def test_the_page_assets_ship_in_wheels_and_sdists():
+    """Every file the page inlines matches the package data in pyproject.toml (a new asset cannot be left out)."""
+    import fnmatch
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    globs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["cnncost.render"]
+    render = root / "cnncost" / "render"
+    files = [p.relative_to(render).as_posix() for folder in ("assets", "vendor") for p in (render / folder).iterdir() if p.is_file()]
+    assert {"assets/report.js", "assets/report.css", "vendor/dagre.min.js", "vendor/LICENSE.dagre"} <= set(files)
+    assert [f for f in files if not any(fnmatch.fnmatch(f, g) for g in globs)] == []
