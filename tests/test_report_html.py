@@ -138,6 +138,9 @@ USER = """<script>
 (function wait() {
   if (document.body.getAttribute("data-cnncost-ready") !== "true") return setTimeout(wait, 50);
   var section = document.querySelector("section.model"), seen = {};
+  var timeline = section.querySelector("svg.timeline"), box = timeline.getBoundingClientRect();  // 900 wide, margins 70 and 10
+  timeline.dispatchEvent(new MouseEvent("click", {bubbles: true, clientX: box.left + (70 + 820 * 2 / 6) * box.width / 900, clientY: box.top + 60}));
+  seen.timeline = section.querySelector(".details h4").textContent;
   var macs = Array.prototype.filter.call(section.querySelectorAll("table.layers th"), function (th) { return th.textContent === "MACs"; })[0];
   macs.click();
   seen.sorted = Array.prototype.map.call(section.querySelectorAll("table.layers tbody tr"), function (tr) { return tr.getAttribute("data-layer"); });
@@ -162,6 +165,7 @@ def test_sorting_filtering_clicking_and_collapsing_work_in_the_browser(tmp_path)
     seen = json.loads(browse(page, tmp_path, "tiny-user").find("body")[0]["attrs"]["data-user"])
     # MACs, by hand: stem.conv 8·8 outputs × 4 channels × 3·3·3 = 6,912; body.conv 256 × 4·3·3 = 9,216; the rest 0.
     # The first click sorts a numeric column largest first; ties keep execution order.
+    assert seen["timeline"] == "stem.act"  # steps: 0 input, 1 stem.conv, 2 stem.act, ... 6 global_avgpool_1
     assert seen["sorted"] == ["body.conv", "stem.conv", "stem.act", "body.act", "add_1", "global_avgpool_1"]
     assert seen["filtered"] == 2  # stem.conv, body.conv
     # body.conv's row: params 4·4·3·3 + 4 = 148, MACs exactly 9,216
@@ -293,7 +297,8 @@ def test_check_report_refuses_an_existing_file_before_any_work(tmp_path):
     out = tmp_path / "check.html"
     out.write_text("keep")
     result = run_cli("check", "lenet5", "--report", out)
-    assert result.returncode == 2 and "--force" in result.stderr and out.read_text() == "keep"
+    assert result.returncode == 2 and "--report file already exists" in result.stderr and "--force" in result.stderr
+    assert out.read_text() == "keep"
 
 
 def test_the_page_assets_ship_in_wheels_and_sdists():

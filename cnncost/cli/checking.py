@@ -30,7 +30,11 @@ def check(specs, budgets_file, input_shape, batch, dtype, verify, allow, fmt, re
     from cnncost.check import check_spec, expand_sources, worst_exit_code
     from cnncost.render import ci
 
-    check_output(output, report_file, force=force)
+    check_output(output, force=force)
+    if report_file:
+        from cnncost.output import check_writable
+
+        check_writable(report_file, force, "--report")
     cli_limits = read_limits({key[4:]: text for key, text in maxima.items() if text is not None}, "command line")
     rules = load_rules(budgets_file) if budgets_file else ()
     verifier = _verifier() if verify else None
@@ -40,7 +44,7 @@ def check(specs, budgets_file, input_shape, batch, dtype, verify, allow, fmt, re
         from cnncost.output import write_atomic
         from cnncost.render.html import check_html
 
-        write_atomic(report_file, check_html(results))
+        write_atomic(report_file, check_html(results), "--report")
     if fmt == "text":
         emit_rich(ci.to_rich(results), output)
     elif fmt == "json":

@@ -4,6 +4,7 @@
   "use strict";
   var DATA = JSON.parse(document.getElementById("cnncost-data").textContent);
   var INPUT = "input";
+  var TIMELINE = { W: 900, L: 70, R: 10 };  // the memory timeline's width and its left and right margins
   var PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
                  "#86bcb6", "#d37295", "#a0cbe8", "#ffbe7d", "#8cd17d", "#b6992d"];
 
@@ -220,9 +221,9 @@
       barChart(items, "macs", "MACs", "#4e79a7") + barChart(items, "params", "Params", "#f28e2b");
   }
   function timelineChart(model) {
-    var W = 900, H = 200, L = 70, T = 30, B = 30, steps = model.timeline, n = steps.length;
+    var W = TIMELINE.W, H = 200, L = TIMELINE.L, T = 30, B = 30, steps = model.timeline, n = steps.length;
     var max = Math.max.apply(null, [1].concat(steps.map(function (s) { return s[1]; })));
-    var x = function (i) { return L + (W - L - 10) * (n > 1 ? i / (n - 1) : 0); };
+    var x = function (i) { return L + (W - L - TIMELINE.R) * (n > 1 ? i / (n - 1) : 0); };
     var y = function (v) { return H - B - (H - B - T) * v / max; };
     var pts = [], peakIndex = 0;
     steps.forEach(function (s, i) { pts.push(x(i).toFixed(1) + "," + y(s[1]).toFixed(1)); if (s[0] === model.peak.layer && peakIndex === 0) peakIndex = i; });
@@ -233,8 +234,25 @@
       '<polyline class="live" points="' + pts.join(" ") + '"/>' +
       '<line class="peak" x1="' + px + '" x2="' + px + '" y1="' + T + '" y2="' + (H - B) + '"/><circle class="peak" cx="' + px + '" cy="' + py + '" r="4"/>' +
       '<text class="peak-label" x="' + (px + (anchor === "end" ? -6 : 6)) + '" y="' + (T - 10) + '" text-anchor="' + anchor + '">peak ' + esc(model.peak.text) + " at " + esc(model.peak.layer) + "</text>" +
-      '<text class="axis" x="' + L + '" y="' + (H - 8) + '">step 0 (input)</text><text class="axis" x="' + W + '" y="' + (H - 8) + '" text-anchor="end">step ' + (n - 1) + " (" + esc(steps.length ? steps[n - 1][0] : "") + ")</text></svg>";
+      '<text class="axis" x="' + L + '" y="' + (H - 8) + '">step 0 (input)</text><text class="axis" x="' + W + '" y="' + (H - 8) + '" text-anchor="end">step ' + (n - 1) + " (" + esc(steps.length ? steps[n - 1][0] : "") + ")</text>" +
+      '<line class="cursor" x1="-10" x2="-10" y1="' + T + '" y2="' + (H - B) + '"/><text class="cursor" x="' + ((W + L) / 2) + '" y="' + (H - 8) + '" text-anchor="middle"></text></svg>';
   }
+  /* Hovering the timeline names the step under the pointer; clicking it shows that layer in the graph. */
+  function bindTimeline(section, model, graph) {
+    var svg = section.querySelector("svg.timeline"), steps = model.timeline, line = svg.querySelector("line.cursor"), label = svg.querySelector("text.cursor");
+    function step(e) {
+      var box = svg.getBoundingClientRect(), x = (e.clientX - box.left) * TIMELINE.W / box.width;
+      var i = Math.round((x - TIMELINE.L) / (TIMELINE.W - TIMELINE.L - TIMELINE.R) * (steps.length - 1));
+      return Math.max(0, Math.min(steps.length - 1, i));
+    }
+    svg.addEventListener("mousemove", function (e) {
+      var i = step(e), x = TIMELINE.L + (TIMELINE.W - TIMELINE.L - TIMELINE.R) * (steps.length > 1 ? i / (steps.length - 1) : 0);
+      line.setAttribute("x1", x); line.setAttribute("x2", x);
+      label.textContent = "step " + i + ": " + steps[i][0] + ", " + steps[i][2] + " live";
+    });
+    svg.addEventListener("click", function (e) { if (graph.g) pick([graph], steps[step(e)][0]); });
+  }
+
   function kindChart(model, color) {
     var rows = model.kind_macs, W = 900, row = 22, L = 190, H = rows.length * row + 10;
     var max = Math.max.apply(null, [1].concat(rows.map(function (k) { return k.macs; })));
@@ -327,6 +345,7 @@
     section.innerHTML = html;
     var graph = new Graph(model, section, index);
     bindTable(section, model);
+    bindTimeline(section, model, graph);
     drawBars(section, model, graph);
     return { section: section, graph: graph };
   }
