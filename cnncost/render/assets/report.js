@@ -274,7 +274,8 @@
         '<text x="' + x(d.macs).toFixed(1) + '" y="' + (y(d.top1) - r - 4).toFixed(1) + '" text-anchor="middle">' + esc(d.model) + "</text></g>";
     });
     var axes = '<line class="base" x1="' + L + '" x2="' + (W - R) + '" y1="' + (H - B) + '" y2="' + (H - B) + '"/><line class="base" x1="' + L + '" x2="' + L + '" y1="' + T + '" y2="' + (H - B) + '"/>' +
-      '<text class="axis" x="' + ((W + L) / 2) + '" y="' + (H - 10) + '" text-anchor="middle">MACs, batch ' + comparison.batch + " (0 … " + esc(si(xmax)) + ')</text><text class="axis" x="14" y="' + ((H - B + T) / 2) + '" transform="rotate(-90 14 ' + ((H - B + T) / 2) + ')" text-anchor="middle">Top-1 accuracy (%), published</text>' +
+      '<text class="axis" x="' + ((W + L) / 2) + '" y="' + (H - 10) + '" text-anchor="middle">MACs, batch ' + comparison.batch + '</text><text class="axis" x="14" y="' + ((H - B + T) / 2) + '" transform="rotate(-90 14 ' + ((H - B + T) / 2) + ')" text-anchor="middle">Top-1 accuracy (%), published</text>' +
+      [0, xmax / 4, xmax / 2, xmax * 3 / 4].map(function (v) { return '<text class="axis" x="' + x(v) + '" y="' + (H - B + 14) + '" text-anchor="middle">' + esc(si(v)) + "</text>"; }).join("") +
       [ymin, (ymin + ymax) / 2, ymax].map(function (v) { return '<text class="axis" x="' + (L - 4) + '" y="' + (y(v) + 4) + '" text-anchor="end">' + v.toFixed(1) + "</text>"; }).join("");
     return '<svg class="chart bubbles" viewBox="0 0 ' + W + " " + H + '" role="img" aria-label="comparing complexity">' + axes + out.join("") + "</svg>";
   }
