@@ -195,6 +195,12 @@ def test_depth_draws_closed_blocks_as_one_node(tmp_path):
     # input→stem, stem→body, stem→add_1, body→add_1, add_1→global_avgpool_1
     assert len(seen["edges"]) == 5
     assert len(seen["rows"]) == 6  # the table keeps every layer
+    # the bars show the closed blocks' subtotals: stem = stem.conv (4·3·3·3 + 4 = 112 params, 8·8·4·27 = 6,912 MACs),
+    # body = body.conv (4·4·3·3 + 4 = 148 params, 8·8·4·36 = 9,216 MACs)
+    [bars] = elements.find("div", "bars")
+    titles = [e["text"] for e in elements.find("title", within=id(bars))]
+    assert titles == ["stem: 6,912 MACs", "body: 9,216 MACs", "add_1: 0 MACs", "global_avgpool_1: 0 MACs",
+                      "stem: 112 Params", "body: 148 Params", "add_1: 0 Params", "global_avgpool_1: 0 Params"]
 
 
 @needs_chromium

@@ -65,6 +65,7 @@ def model_data(report) -> dict:
         "outputs": list(report.outputs),
         "blocks": [
             {"name": b.name, "kind": b.kind, "depth": b.depth, "layers": b.layers, "macs": b.macs, "params": b.params,
+             "macs_text": f"{b.macs:,}", "params_text": f"{b.params:,}",
              "text": f"{b.kind}: {b.layers} layers, {units.count(b.params)} params, {units.count(b.macs)} MACs"}
             for b in report.blocks
         ],

@@ -72,8 +72,8 @@
     var seen = {}, edges = [];
     this.model.layers.forEach(function (layer) {
       var shown = self.shownAs(layer.name);
-      if (!g.hasNode(shown)) g.setNode(shown, { width: 170, height: 40, block: shown !== layer.name ? self.blocks[shown] : null, layer: shown === layer.name ? layer : null, macs: 0 });
-      g.node(shown).macs += layer.unused ? 0 : layer.macs;
+      var block = shown !== layer.name ? self.blocks[shown] : null;  // a closed block: its subtotals, from cnncost
+      if (!g.hasNode(shown)) g.setNode(shown, { width: 170, height: 40, block: block, layer: block ? null : layer, macs: (block || layer).macs });
       layer.inputs.forEach(function (input, i) {
         var from = input === INPUT ? INPUT : self.shownAs(input);
         if (from === shown) return;  // inside a closed block
@@ -203,19 +203,17 @@
     var step = (W - L) / Math.max(1, items.length), out = [];
     items.forEach(function (it, i) {
       var h = (H - 20) * it[key] / max;
-      out.push('<rect x="' + (L + i * step).toFixed(2) + '" y="' + (H - 10 - h).toFixed(2) + '" width="' + Math.max(0.6, step - (step > 4 ? 1 : 0)).toFixed(2) + '" height="' + h.toFixed(2) + '" fill="' + color + '"><title>' + esc(it.name + ": " + it[key + "_text"]) + "</title></rect>");
+      out.push('<rect x="' + (L + i * step).toFixed(2) + '" y="' + (H - 10 - h).toFixed(2) + '" width="' + Math.max(0.6, step - (step > 4 ? 1 : 0)).toFixed(2) + '" height="' + h.toFixed(2) + '" fill="' + color + '"><title>' + esc(it.name + ": " + it[key + "_text"] + " " + label) + "</title></rect>");
     });
     return '<svg class="chart" viewBox="0 0 ' + W + " " + H + '" role="img" aria-label="' + esc(label) + '"><text class="axis" x="4" y="14">' + esc(label) + '</text><text class="axis" x="4" y="30">max ' + esc(si(max)) + "</text>" +
       '<line class="base" x1="' + L + '" x2="' + W + '" y1="' + (H - 10) + '" y2="' + (H - 10) + '"/>' + out.join("") + "</svg>";
   }
   function drawBars(section, model, graph) {
-    var items = [], index = {};
+    var items = [], seen = {};  // each layer, or the closed block it is in (whose subtotals cnncost gives)
     model.layers.forEach(function (layer) {
-      var name = graph.shownAs(layer.name), it = index[name];
-      if (!it) { it = index[name] = { name: name, macs: 0, params: 0 }; items.push(it); }
-      it.macs += layer.unused ? 0 : layer.macs; it.params += layer.params;
+      var name = graph.shownAs(layer.name);
+      if (!seen[name]) { seen[name] = true; items.push(name === layer.name ? layer : graph.blocks[name]); }
     });
-    items.forEach(function (it) { it.macs_text = si(it.macs) + " MACs"; it.params_text = si(it.params) + " params"; });
     var per = graph.depth === null ? "per layer" : "per layer or block at depth " + graph.depth;
     section.querySelector(".bars").innerHTML = "<h3>MACs and params " + per + " (execution order)</h3>" +
       barChart(items, "macs", "MACs", "#4e79a7") + barChart(items, "params", "Params", "#f28e2b");
