@@ -149,6 +149,14 @@ USER = """<script>
   seen.filtered = Array.prototype.filter.call(section.querySelectorAll("table.layers tbody tr"), function (tr) { return !tr.hidden; }).length;
   section.querySelector('g.node[data-layer="body.conv"]').dispatchEvent(new MouseEvent("click", {bubbles: true}));
   seen.details = section.querySelector(".details").textContent;
+  var svg = section.querySelector("svg.graph"), at = svg.getBoundingClientRect(), view = function () { return svg.getAttribute("viewBox").split(" ").map(Number); };
+  seen.view = [view()];
+  svg.dispatchEvent(new WheelEvent("wheel", {bubbles: true, cancelable: true, deltaY: -500, clientX: at.left + 100, clientY: at.top + 100}));
+  seen.view.push(view());
+  svg.dispatchEvent(new MouseEvent("mousedown", {bubbles: true, clientX: at.left + 200, clientY: at.top + 200}));
+  window.dispatchEvent(new MouseEvent("mousemove", {clientX: at.left + 150, clientY: at.top + 120}));
+  window.dispatchEvent(new MouseEvent("mouseup", {}));
+  seen.view.push(view());
   section.querySelector('.details button.toggle[data-block="body"]').click();
   seen.closed = Array.prototype.map.call(section.querySelectorAll("g.node[data-block]"), function (g) { return g.getAttribute("data-block"); });
   document.body.setAttribute("data-user", JSON.stringify(seen));
@@ -170,6 +178,9 @@ def test_sorting_filtering_clicking_and_collapsing_work_in_the_browser(tmp_path)
     assert seen["filtered"] == 2  # stem.conv, body.conv
     # body.conv's row: params 4·4·3·3 + 4 = 148, MACs exactly 9,216
     assert "148" in seen["details"] and "9,216" in seen["details"]
+    before, zoomed, panned = seen["view"]
+    assert zoomed[2] < before[2] and zoomed[3] < before[3]  # the wheel zoomed in: a smaller part of the graph fills the view
+    assert panned[0] > zoomed[0] and panned[1] > zoomed[1]  # dragging left and up moved the view right and down
     assert seen["closed"] == ["body"]  # "Collapse body" drew the block as one node
 
 
