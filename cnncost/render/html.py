@@ -15,8 +15,8 @@ from importlib import resources
 from cnncost import __version__, units
 from cnncost.render import views
 
-# What the page may load: nothing but itself. Any http(s) resource, font or image from elsewhere is refused.
 DAGRE = "@dagrejs/dagre 3.1.3 (MIT)"  # the graph layout, vendored unmodified
+# What the page may load: nothing but itself. Any http(s) resource, font or image from elsewhere is refused.
 CONTENT_POLICY = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"
 
 
@@ -28,9 +28,9 @@ def report_html(reports, comparison=None, depth: int | None = None) -> str:
 
 def check_html(results, depth: int | None = None) -> str:
     """The page for `cnncost check --report`: a section per checked spec, in the order checked, headed by its verdict."""
-    models = [dict(model_data(result.report) if result.report else {"model": result.name}, check=check_data(result)) for result in results]
     from cnncost.render.ci import summary_line
 
+    models = [dict(model_data(result.report) if result.report else {"model": result.name}, check=check_data(result)) for result in results]
     return page(f"cnncost check — {summary_line(results)}", models, None, depth)
 
 
@@ -53,7 +53,6 @@ def model_data(report) -> dict:
     t = report.totals
     return {
         "model": report.model,
-        "path": report.path,
         "description": report.description,
         "source": report.source,
         "heading": table.title,
@@ -62,7 +61,6 @@ def model_data(report) -> dict:
         "totals": [list(line) for line in table.totals],
         "notes": list(table.notes),
         "layers": [_layer(row) for row in report.layers],
-        "outputs": list(report.outputs),
         "blocks": [
             {"name": b.name, "kind": b.kind, "depth": b.depth, "layers": b.layers, "macs": b.macs, "params": b.params,
              "macs_text": f"{b.macs:,}", "params_text": f"{b.params:,}",
@@ -70,10 +68,9 @@ def model_data(report) -> dict:
             for b in report.blocks
         ],
         "kinds": _view_data(views.kinds_view(report)),
-        "kind_macs": [{"kind": k.kind, "macs": k.macs, "params": k.params, "text": f"{units.count(k.macs)} MACs ({100 * k.mac_share:.1f}%)"} for k in report.kinds],
+        "kind_macs": [{"kind": k.kind, "macs": k.macs, "text": f"{units.count(k.macs)} MACs ({100 * k.mac_share:.1f}%)"} for k in report.kinds],
         "timeline": [[name, live, units.size(live)] for name, live in report.memory_timeline],
-        "peak": {"layer": t.peak_layer, "bytes": t.peak_activation_bytes, "text": units.size(t.peak_activation_bytes)},
-        "units": {"batch": report.batch, "dtype": report.dtype, "dtype_bytes": report.dtype_bytes},
+        "peak": {"layer": t.peak_layer, "text": units.size(t.peak_activation_bytes)},
     }
 
 
