@@ -83,16 +83,17 @@ class Elements(HTMLParser):
         ]
 
 
-def browse(page, tmp_path, name: str, fragment: str = "") -> Elements:
+def browse(page, tmp_path, name: str, fragment: str = "", screenshot: bool = True) -> Elements:
     """Open the file in headless Chromium: the DOM once its script has run, and a screenshot beside it."""
     url = page.resolve().as_uri() + fragment
     dom = subprocess.run([CHROMIUM, *QUIET, f"--user-data-dir={tmp_path / 'profile-dom'}", "--virtual-time-budget=60000", "--dump-dom", url],
                          capture_output=True, text=True, timeout=300)
     assert dom.returncode == 0, dom.stderr[-2000:]
-    shot = tmp_path / f"{name}.png"
-    subprocess.run([CHROMIUM, *QUIET, f"--user-data-dir={tmp_path / 'profile-shot'}", "--virtual-time-budget=60000", "--window-size=1400,1400",
-                    f"--screenshot={shot}", url], capture_output=True, timeout=300)
-    assert shot.exists() and shot.stat().st_size > 10_000, "no screenshot was written"
+    if screenshot:
+        shot = tmp_path / f"{name}.png"
+        subprocess.run([CHROMIUM, *QUIET, f"--user-data-dir={tmp_path / 'profile-shot'}", "--virtual-time-budget=60000", "--window-size=1400,1400",
+                        f"--screenshot={shot}", url], capture_output=True, timeout=300)
+        assert shot.exists() and shot.stat().st_size > 10_000, "no screenshot was written"
     elements = Elements(dom.stdout)
     body = elements.find("body")[0]["attrs"]
     assert json.loads(body["data-cnncost-errors"]) == []
@@ -295,12 +296,11 @@ def test_bad_input_leaves_no_file(tmp_path):
 
 
 @needs_chromium
-@pytest.mark.slow
-def test_every_bundled_spec_draws_without_an_error(tmp_path):
-    from cnncost.spec.bundled import bundled_names
-
-    names = bundled_names()
-    elements = browse(write_report(tmp_path, *names), tmp_path, "bundled")
+def test_unused_layers_1d_3d_and_split_networks_draw_without_an_error(tmp_path):
+    # googlenet_aux: auxiliary heads that reach no output, two outputs; shufflenet: chunk, channel_shuffle, concat;
+    # conv1d/conv3d: 1-D audio and 3-D video inputs; squeezenet: fire modules' concat
+    names = ["googlenet_aux", "shufflenet_v2_x1_0", "conv1d_example", "conv3d_example", "squeezenet1_0"]
+    elements = browse(write_report(tmp_path, *names), tmp_path, "kinds-of-network", screenshot=False)
     sections = elements.find("section", "model")
     assert len(sections) == len(names)
     for name, section in zip(names, sections):
@@ -308,6 +308,8 @@ def test_every_bundled_spec_draws_without_an_error(tmp_path):
         seen = drawn(elements, section)
         assert (len(seen["layer_nodes"]), len(seen["edges"]), len(seen["rows"])) == (
             len(report.layers), sum(len(row.inputs) for row in report.layers), len(report.layers)), name
+    unused = cnncost.analyze("googlenet_aux").unused
+    assert unused and len(elements.find("g", "unused", within=id(sections[0]), data_layer=True)) == len(unused)
 
 
 def test_check_report_refuses_an_existing_file_before_any_work(tmp_path):
