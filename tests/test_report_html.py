@@ -312,6 +312,24 @@ def test_unused_layers_1d_3d_and_split_networks_draw_without_an_error(tmp_path):
     assert unused and len(elements.find("g", "unused", within=id(sections[0]), data_layer=True)) == len(unused)
 
 
+@needs_chromium
+def test_past_a_thousand_nodes_blocks_close_or_the_graph_is_left_out(tmp_path):
+    """dagre takes about 5 s for 1,500 nodes and overflows its stack near 3,000 (docs/report.md)."""
+    repeated = tmp_path / "repeated.yaml"  # 600 instances of a 2-layer block: 1,200 layers, 600 nodes at depth 2
+    repeated.write_text("name: repeated\ninput: 4x2x2\nblocks:\n  unit:\n    layers:\n      - relu: {name: a}\n      - relu: {name: b}\n"
+                        "layers:\n  - unit: {name: stage, repeat: 600}\n")
+    flat = tmp_path / "flat.yaml"  # 1,100 layers and no block to close
+    flat.write_text("name: flat\ninput: 4x2x2\nlayers:\n" + "".join(f"  - relu: {{name: r{i}}}\n" for i in range(1100)))
+    elements = browse(write_report(tmp_path, repeated, flat), tmp_path, "many", screenshot=False)
+    closed, left_out = elements.find("section", "model")
+    seen = drawn(elements, closed)
+    assert len(seen["block_nodes"]) == 600 and seen["layer_nodes"] == [] and len(seen["rows"]) == 1200
+    assert "closed to depth 2" in elements.find("span", "limited", within=id(closed))[0]["text"]
+    seen = drawn(elements, left_out)
+    assert seen["layer_nodes"] == [] and seen["edges"] == [] and len(seen["rows"]) == 1100
+    assert "1101 nodes" in elements.find("p", "too-many", within=id(left_out))[0]["text"]
+
+
 def test_check_report_refuses_an_existing_file_before_any_work(tmp_path):
     out = tmp_path / "check.html"
     out.write_text("keep")

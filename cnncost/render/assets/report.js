@@ -4,6 +4,9 @@
   "use strict";
   var DATA = JSON.parse(document.getElementById("cnncost-data").textContent);
   var INPUT = "input";
+  // dagre lays out densenet201's 707 nodes in about 1 s and 1,500 in about 5 s (measured on the loaded 2-core
+  // development machine), and overflows its stack near 3,000: past this many nodes, blocks are closed or no graph is drawn.
+  var MOST_NODES = 1000;
   var TIMELINE = { W: 900, L: 70, R: 10 };  // the memory timeline's width and its left and right margins
   var PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
                  "#86bcb6", "#d37295", "#a0cbe8", "#ffbe7d", "#8cd17d", "#b6992d"];
@@ -133,6 +136,7 @@
   Graph.prototype.bind = function () {
     var self = this, box = this.section.querySelector(".graph-view"), drag = null;
     box.addEventListener("wheel", function (e) {
+      if (!self.g) return;
       e.preventDefault();
       var r = self.svg.getBoundingClientRect(), v = self.view, factor = Math.exp(-e.deltaY * 0.0015);
       var gx = v.x + (e.clientX - r.left) / v.scale, gy = v.y + (e.clientY - r.top) / v.scale;
@@ -142,7 +146,7 @@
     }, { passive: false });
     box.addEventListener("mousedown", function (e) { drag = { x: e.clientX, y: e.clientY, moved: false }; });
     window.addEventListener("mousemove", function (e) {
-      if (!drag) return;
+      if (!drag || !self.g) return;
       self.view.x -= (e.clientX - drag.x) / self.view.scale; self.view.y -= (e.clientY - drag.y) / self.view.scale;
       drag.moved = drag.moved || Math.abs(e.clientX - drag.x) + Math.abs(e.clientY - drag.y) > 2;
       drag.x = e.clientX; drag.y = e.clientY; self.apply();
@@ -159,9 +163,35 @@
       self.redraw();
       drawBars(self.section, self.model, self);
     });
-    this.section.querySelector(".fit").addEventListener("click", function () { self.fit(true); });
+    this.section.querySelector(".fit").addEventListener("click", function () { if (self.g) self.fit(true); });
   };
-  Graph.prototype.redraw = function () { this.layout(); this.draw(); };
+  Graph.prototype.nodeCount = function () {
+    var self = this, seen = {};
+    this.model.layers.forEach(function (layer) { seen[self.shownAs(layer.name)] = true; });
+    return Object.keys(seen).length + 1;  // and the input
+  };
+  /* At first, blocks are open to the depth asked for, and closed further while there are too many nodes to lay out. */
+  Graph.prototype.limitDepth = function () {
+    if (this.nodeCount() <= MOST_NODES || !this.model.blocks.length) return;
+    var asked = this.depth, deepest = Math.max.apply(null, [1].concat(this.model.blocks.map(function (b) { return b.depth; })));
+    for (var d = Math.min(asked === null ? deepest : asked, deepest); d >= 1; d--) {
+      this.depth = d;
+      if (this.nodeCount() <= MOST_NODES) break;
+    }
+    this.section.querySelector(".depth").value = String(this.depth);
+    this.section.querySelector(".limited").textContent = this.model.layers.length + " layers: blocks closed to depth " + this.depth +
+      " to keep the graph under " + MOST_NODES + " nodes. ";
+  };
+  Graph.prototype.redraw = function () {
+    var count = this.nodeCount();
+    if (count > MOST_NODES) {
+      this.g = this.svg = null;
+      this.section.querySelector(".graph-view").innerHTML = '<p class="too-many">' + count + " nodes at this depth, more than the " + MOST_NODES +
+        " this page lays out: choose a smaller depth. The charts and the table below show every layer.</p>";
+      return;
+    }
+    this.layout(); this.draw();
+  };
   Graph.prototype.show = function (name) {
     var self = this, panel = this.section.querySelector(".details"), m = this.model, html = "";
     if (this.blocks[name] && !this.rows.hasOwnProperty(name)) {
@@ -334,7 +364,7 @@
     var options = '<option value="all">all</option>';
     for (var d = 1; d <= maxDepth; d++) options += '<option value="' + d + '"' + (DATA.depth === d ? " selected" : "") + ">" + d + "</option>";
     html += '<p class="meta">' + esc(model.heading) + "<br>" + esc(model.description || "") + "<br><small>" + esc(model.source || "") + "</small></p>" +
-      '<div class="graph-panel"><div class="graph-tools">Blocks open to depth <select class="depth">' + options + '</select> <button class="fit">Fit</button> ' +
+      '<div class="graph-panel"><div class="graph-tools">Blocks open to depth <select class="depth">' + options + '</select> <button class="fit">Fit</button> <span class="limited"></span>' +
       "<span class=\"hint\">wheel: zoom · drag: pan · click a node for its row · colour: kind of layer · bar: MACs against the largest node</span></div>" +
       '<div class="graph-row"><div class="graph-view"><p class="loading">Laying out ' + model.layers.length + ' layers…</p></div><aside class="details"><p>Click a node.</p></aside></div></div>' +
       '<h3>Memory timeline: live activation bytes at each step of inference</h3>' + timelineChart(model) +
@@ -343,6 +373,7 @@
       tableHtml(model.kinds, "kinds") + "<h3>Layers</h3>" + '<input class="filter" type="search" placeholder="filter by name">' + tableHtml(model, "layers");
     section.innerHTML = html;
     var graph = new Graph(model, section, index);
+    graph.limitDepth();
     bindTable(section, model);
     bindTimeline(section, model, graph);
     drawBars(section, model, graph);
@@ -352,7 +383,7 @@
   /* report.html#layer=NAME opens on that layer: its row in the details, the view centred on its node. */
   function pick(graphs, name) {
     graphs.some(function (graph) {
-      if (!graph.rows.hasOwnProperty(name)) return false;
+      if (!graph.g || !graph.rows.hasOwnProperty(name)) return false;
       var shown = graph.shownAs(name), node = graph.g.node(shown), box = graph.svg.getBoundingClientRect();
       graph.show(shown);
       graph.view.x = node.x - box.width / graph.view.scale / 2; graph.view.y = node.y - box.height / graph.view.scale / 2;
