@@ -193,6 +193,8 @@ def test_a_link_to_a_layer_opens_on_its_row(tmp_path):
     # stem.conv: params 4·3·3·3 + 4 = 112; MACs 8·8·4 outputs × 3·3·3 = 6,912
     [details] = elements.find("aside", "details")
     assert "Params112" in details["text"] and "MACs (exact)6,912" in details["text"]
+    broken = browse(tmp_path / "report.html", tmp_path, "tiny-bad-link", "#layer=%E0", screenshot=False)  # not UTF-8: ignored
+    assert broken.find("aside", "details")[0]["text"] == "Click a node."
     assert len(elements.find("tr", "picked", data_layer="stem.conv")) == 1
 
 

@@ -380,6 +380,9 @@
     return { section: section, graph: graph };
   }
 
+  function linked() {
+    try { return decodeURIComponent(location.hash.replace(/^#layer=/, "")); } catch (e) { return ""; }  // a malformed link opens the page as usual
+  }
   /* report.html#layer=NAME opens on that layer: its row in the details, the view centred on its node. */
   function pick(graphs, name) {
     graphs.some(function (graph) {
@@ -409,7 +412,7 @@
     (function next() {  // one layout per task, so the page paints and stays responsive in between
       var graph = pending.shift();
       if (!graph) {
-        pick(graphs.filter(Boolean), decodeURIComponent(location.hash.replace(/^#layer=/, "")));
+        pick(graphs.filter(Boolean), linked());
         document.body.setAttribute("data-cnncost-drawn-ms", String(Math.round(performance.now())));
         document.body.setAttribute("data-cnncost-ready", "true");
         return;
