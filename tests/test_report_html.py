@@ -132,6 +132,11 @@ def test_a_small_spec_draws_every_layer_edge_and_row(tmp_path):
                                     ("add_1", "stem.act"), ("add_1", "body.act"), ("global_avgpool_1", "add_1")])
     assert seen["rows"] == layers  # in execution order until a header is clicked
     assert len(elements.find("svg", "timeline", within=id(section))) == 1
+    # the table's footer: the terminal's totals and conventions
+    footer = elements.find("ul", "footer", within=id(section))[-1]["text"]
+    assert "Params: 260" in footer  # stem.conv 4·3·3·3 + 4 = 112, body.conv 4·4·3·3 + 4 = 148
+    for convention in ("1 MAC = 2 FLOPs", "float32 = 4 B/element", "batch 1 included", "1 KiB = 1024 B"):
+        assert convention in footer
 
 
 # Appended to a copy of a report: once it is ready, act as a user would and record what the page then shows.
