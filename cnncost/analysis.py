@@ -1,4 +1,4 @@
-"""Walk a graph with the op rules: shapes, costs, receptive fields, liveness peak → a Report."""
+"""Walk a graph with the op rules: shapes, costs, receptive fields, memory timeline and its peak → a Report."""
 from __future__ import annotations
 
 from math import prod
@@ -37,7 +37,8 @@ def analyze_spec(spec, batch: int = 1, dtype: str = "float32", strict: bool = Fa
     input_bytes = prod(graph.input_shape) * element_bytes
     if input_bytes > MAX_COUNT:
         raise CnnCostError("the input's bytes (shape × batch × dtype size) go over the limit of 10^100", None, "lower --input or --batch")
-    peak, peak_layer = liveness_peak(graph, {row.name: row.activation_bytes for row in rows}, input_bytes)
+    timeline = liveness_timeline(graph, {row.name: row.activation_bytes for row in rows}, input_bytes)
+    peak, peak_layer = max(timeline, key=lambda step: step[1])[::-1]
     params = sum(row.params for row in rows)
     run = [row for row in rows if not row.unused]  # unused layers hold weights but do not run
     activation_bytes = sum(row.activation_bytes for row in run)
@@ -78,6 +79,7 @@ def analyze_spec(spec, batch: int = 1, dtype: str = "float32", strict: bool = Fa
         outputs=graph.outputs,
         kinds=breakdown(rows, totals),
         args=dict(spec.args),
+        memory_timeline=timeline,
     )
 
 
@@ -155,29 +157,35 @@ def _broadcast(shape: tuple, out: tuple) -> bool:
 
 
 def liveness_peak(graph, output_bytes: dict, input_bytes: int, running: dict | None = None) -> tuple[int, str]:
-    """Inference peak: run in execution order, free each tensor after its last consumer, nothing in place.
-    The peak is taken while a layer runs: its inputs and its new output are both alive, and `running` bytes of
-    its own (weights, workspace) if given. Unused layers do not run."""
+    """The largest step of the timeline, and its layer."""
+    layer, peak = max(liveness_timeline(graph, output_bytes, input_bytes, running), key=lambda step: step[1])
+    return peak, layer
+
+
+def liveness_timeline(graph, output_bytes: dict, input_bytes: int, running: dict | None = None) -> tuple:
+    """Live activation bytes at each step of inference, as (layer, bytes) in execution order, the input first.
+    Run in execution order, free each tensor after its last consumer, nothing in place. A step is taken while
+    its layer runs: its inputs and its new output are both alive, and `running` bytes of its own (weights,
+    workspace) if given. Unused layers do not run and have no step."""
     consumers = graph.consumers(used_only=True)
     remaining = {name: len(set(users)) for name, users in consumers.items()}
     unused = set(graph.unused())
     live = {INPUT: input_bytes}
-    current, peak, peak_layer = input_bytes, input_bytes, INPUT
+    current = input_bytes
+    steps = [(INPUT, input_bytes)]
     for node in graph.nodes:
         if node.name in unused:
             continue
         live[node.name] = output_bytes[node.name]
         current += output_bytes[node.name]
-        during = current + (running or {}).get(node.name, 0)
-        if during > peak:
-            peak, peak_layer = during, node.name
+        steps.append((node.name, current + (running or {}).get(node.name, 0)))
         for name in set(node.inputs):
             remaining[name] -= 1
             if remaining[name] == 0 and name not in graph.outputs:
                 current -= live.pop(name)
         if remaining[node.name] == 0 and node.name not in graph.outputs:
             current -= live.pop(node.name)
-    return peak, peak_layer
+    return tuple(steps)
 
 
 def block_rows(instances, rows) -> tuple:

@@ -33,6 +33,7 @@ class SpecResult:
     findings: tuple = ()  # Finding
     error: Finding | None = None  # the spec could not be analysed
     totals: object = None  # report.Totals, when analysed
+    report: object = None  # the whole report.Report, when analysed (for `check --report`)
 
     @property
     def status(self) -> str:
@@ -88,7 +89,7 @@ def check_spec(source: str, *, rules=(), cli_limits=None, batch=1, dtype="float3
             path = exc.location.file
         message = exc.message + (f" ({exc.hint})" if exc.hint else "")
         return SpecResult(source, name, path, error=Finding("invalid", message, exc.location))
-    return SpecResult(source, name, path, budgets, tuple(findings), None, report.totals)
+    return SpecResult(source, name, path, budgets, tuple(findings), None, report.totals, report)
 
 
 def layer_findings(spec, report) -> list[Finding]:

@@ -23,26 +23,27 @@ class Terminated(KeyboardInterrupt):
         self.signum = signum
 
 
-def check_writable(path: str, force: bool) -> None:
-    """Checked before any work, so a refused --output costs nothing and leaves nothing behind."""
+def check_writable(path: str, force: bool, option: str = "--output") -> None:
+    """Checked before any work, so a refused --output costs nothing and leaves nothing behind. `option` names the
+    option that gave the path, for the message."""
     if os.path.isdir(path):
-        raise CnnCostError("--output is a directory", Location(path), "give a file name")
+        raise CnnCostError(f"{option} is a directory", Location(path), "give a file name")
     if os.path.exists(path) and not os.path.isfile(path):  # renaming over /dev/null would replace the device
-        raise CnnCostError("--output is not a regular file", Location(path), "name a file; use shell redirection for devices and pipes")
+        raise CnnCostError(f"{option} is not a regular file", Location(path), "name a file; use shell redirection for devices and pipes")
     if os.path.lexists(path) and not force:  # lexists: a dangling symlink is there too
-        raise CnnCostError("--output file already exists", Location(path), "pass --force to overwrite it")
+        raise CnnCostError(f"{option} file already exists", Location(path), "pass --force to overwrite it")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise CnnCostError("--output folder does not exist", Location(folder))
+        raise CnnCostError(f"{option} folder does not exist", Location(folder))
 
 
-def write_atomic(path: str, data: str | bytes, force: bool = False) -> None:
+def write_atomic(path: str, data: str | bytes, force: bool = False, option: str = "--output") -> None:
     folder = os.path.dirname(os.path.abspath(path))
     with _signals_unwind():
         try:
             fd, temp = tempfile.mkstemp(prefix=".cnncost-", dir=folder)
         except OSError as exc:  # a read-only or special folder (/proc), no permission
-            raise CnnCostError(f"cannot write --output: {exc.strerror or exc}", Location(path)) from None
+            raise CnnCostError(f"cannot write {option}: {exc.strerror or exc}", Location(path)) from None
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data.encode("utf-8") if isinstance(data, str) else data)
@@ -57,9 +58,9 @@ def write_atomic(path: str, data: str | bytes, force: bool = False) -> None:
             if os.path.exists(temp):
                 os.unlink(temp)
             if isinstance(exc, FileExistsError):
-                raise CnnCostError("--output file appeared while cnncost ran; it was left as it is", Location(path), "pass --force to overwrite it") from None
+                raise CnnCostError(f"{option} file appeared while cnncost ran; it was left as it is", Location(path), "pass --force to overwrite it") from None
             if isinstance(exc, OSError):  # the disk filled up, the target became a directory, ...
-                raise CnnCostError(f"cannot write --output: {exc.strerror or exc}", Location(path)) from None
+                raise CnnCostError(f"cannot write {option}: {exc.strerror or exc}", Location(path)) from None
             raise
 
 

@@ -96,6 +96,8 @@ class Report:
     def label(self) -> str:
         """The model as titles name it: `mobilenet_v1 (alpha=0.75, res=192)` for a member of a family."""
         return f"{self.model} ({args_label(self.args)})" if self.args else self.model
+    # (layer, live activation bytes while it runs) per step of inference, the input first; the peak is its maximum
+    memory_timeline: tuple = field(default=(), compare=False)
 
     @property
     def dtype_bytes(self) -> int:

@@ -73,8 +73,7 @@ def test_receptive_field_through_a_residual_is_the_union_of_both_paths():
     assert r["layer1.0.add_1"].receptive_field == (AxisField(5, 1, 0),) * 2
 
 
-def test_peak_memory_counts_live_branches():
-    text = """
+BRANCHES = """
 name: t
 input: 1x4x4
 layers:
@@ -83,7 +82,10 @@ layers:
   - add: {inputs: [b, b]}
   - concat: {inputs: [a, add_1]}
 """
-    report = cnncost.analyze(load_text(text))
+
+
+def test_peak_memory_counts_live_branches():
+    report = cnncost.analyze(load_text(BRANCHES))
     e = 16 * 4  # bytes per channel of a 4×4 float32 map
     # at add_1: a (2 ch, still needed by concat), b (4), add_1 (4) alive; input freed after a
     # at concat: a (2), add_1 (4), concat (6) = 12 channels — the peak
@@ -92,6 +94,14 @@ layers:
     # autograd keeps a's input (1 ch) and b's input, a (2 ch); add and concat keep nothing (PyTorch's
     # derivatives of a sum and a cat need no tensor)
     assert report.totals.training_activation_bytes == (1 + 2) * e
+
+
+def test_memory_timeline_is_live_bytes_per_step_and_its_maximum_is_the_peak():
+    report = cnncost.analyze(load_text(BRANCHES))
+    e = 16 * 4  # bytes per channel of a 4×4 float32 map
+    # input alone: 1 ch; a runs: input + a = 3; input freed; b runs: a + b = 6; add_1 runs: a + b + add_1 = 10,
+    # b freed; concat runs: a + add_1 + concat (2 + 4 + 6) = 12
+    assert report.memory_timeline == (("input", 1 * e), ("a", 3 * e), ("b", 6 * e), ("add_1", 10 * e), ("concat_1", 12 * e))
 
 
 def test_expressions_and_defaults_from_other_args():

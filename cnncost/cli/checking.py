@@ -20,9 +20,10 @@ from cnncost.errors import CnnCostError
 @click.option("--verify", is_flag=True, help="Also run the independent numpy forward pass and compare.")
 @click.option("--allow", type=click.Choice(("warning", "unused")), multiple=True, help="Do not fail on layer warnings or on layers that never reach the output.")
 @click.option("--format", "fmt", type=click.Choice(("text", "github", "junit", "json")), default="text", show_default=True)
+@click.option("--report", "report_file", type=click.Path(dir_okay=False), metavar="FILE.html", help="Also write an HTML report: a section per spec, failing budgets highlighted.")
 @output_option
 @force_option
-def check(specs, budgets_file, input_shape, args, batch, dtype, optimizer, verify, allow, fmt, output, force, **maxima):
+def check(specs, budgets_file, input_shape, args, batch, dtype, optimizer, verify, allow, fmt, report_file, output, force, **maxima):
     """Validate SPECS (files, globs, folders, bundled names) and enforce their budgets.
 
     Exit 0 when every spec passes, 1 when a budget or check fails, 2 when a spec or argument is invalid.
@@ -32,12 +33,21 @@ def check(specs, budgets_file, input_shape, args, batch, dtype, optimizer, verif
     from cnncost.render import ci
 
     check_output(output, force=force)
+    if report_file:
+        from cnncost.output import check_writable
+
+        check_writable(report_file, force, "--report")
     cli_limits = read_limits({key[4:]: text for key, text in maxima.items() if text is not None}, "command line")
     rules = load_rules(budgets_file) if budgets_file else ()
     verifier = _verifier() if verify else None
     settings = dict(rules=rules, cli_limits=cli_limits, batch=batch, dtype=dtype, input_shape=input_shape, args=args, verify=verifier, allow=allow,
                     optimizer=optimizer)
     results = [check_spec(source, **settings) for source in expand_sources(specs)]
+    if report_file:
+        from cnncost.output import write_atomic
+        from cnncost.render.html import check_html
+
+        write_atomic(report_file, check_html(results), force=force, option="--report")
     if fmt == "text":
         emit_rich(ci.to_rich(results), output)
     elif fmt == "json":
