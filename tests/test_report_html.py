@@ -357,3 +357,18 @@ def test_the_page_assets_ship_in_wheels_and_sdists():
     files = [p.relative_to(render).as_posix() for folder in ("assets", "vendor") for p in (render / folder).iterdir() if p.is_file()]
     assert {"assets/report.js", "assets/report.css", "vendor/dagre.min.js", "vendor/LICENSE.dagre"} <= set(files)
     assert [f for f in files if not any(fnmatch.fnmatch(f, g) for g in globs)] == []
+
+
+def test_report_takes_spec_arguments(cli, tmp_path):
+    """`--set` picks the family member the page describes: MobileNet v1 at α = 0.5 (the paper's Table 6 row)."""
+    import cnncost
+
+    target = tmp_path / "half.html"
+    result = cli("report", "mobilenet_v1", "--set", "alpha=0.5", "-o", target)
+    assert result.returncode == 0, result.stderr
+    half = cnncost.analyze("mobilenet_v1", args={"alpha": 0.5})
+    full = cnncost.analyze("mobilenet_v1")
+    page = target.read_text()
+    assert half.totals.params != full.totals.params
+    assert f"{half.totals.params:,}" in page and f"{full.totals.params:,}" not in page
+    assert cli("report", "mobilenet_v1", "--set", "alpah=0.5", "-o", tmp_path / "x.html").returncode == 2
