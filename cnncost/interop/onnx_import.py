@@ -435,18 +435,13 @@ def _adaptive_bins(g: _Graph, node, consumed):
         outputs.append(len(concat.input))
         absorbed += [*nodes, concat]
         tensor = concat.output[0]
-        first = next((r for r in g.readers.get(tensor, []) if r.op_type == "Slice" and _slice_bounds(g, r) == (axis + 1, 0, _first_bin_end(g, tensor, axis + 1, r))), None)
+        # the next axis's first bin: a Slice of this result starting at 0 there (_bins_of checks every bin's bounds)
+        first = next((r for r in g.readers.get(tensor, []) if r.op_type == "Slice" and (_slice_bounds(g, r) or ())[:2] == (axis + 1, 0)), None)
     if len(kinds) != 1:
         return None
     consumed.update(id(n) for n in absorbed)
     op = f"adaptive_{'avg' if kinds == {'ReduceMean'} else 'max'}pool{rank - 1}d"
     return [Layer(op, tensor, [source], {"output": outputs})]
-
-
-def _first_bin_end(g: _Graph, tensor: str, axis: int, candidate) -> int:
-    """The end of the first bin along `axis`, read off the candidate itself (checked bin by bin in _bins_of)."""
-    bounds = _slice_bounds(g, candidate)
-    return bounds[2] if bounds else -1
 
 
 def _bins_of(g: _Graph, first, axis: int):
