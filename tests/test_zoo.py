@@ -37,6 +37,7 @@ TORCHVISION = {
     "convnext_tiny": (28_589_128, "4.456"),  # ConvNeXt_Tiny_Weights.IMAGENET1K_V1
     "efficientnet_b0": (5_288_548, "0.386"),  # EfficientNet_B0_Weights.IMAGENET1K_V1
     "mobilenet_v3_large": (5_483_032, "0.217"),  # MobileNet_V3_Large_Weights.IMAGENET1K_V1 (V2 weights: same model)
+    "fcn_resnet50": (35_322_218, "152.717"),  # FCN_ResNet50_Weights.COCO_WITH_VOC_LABELS_V1, at 520×520, both heads
 }
 REQUIRED_ZOO = set(TORCHVISION) | {"lenet5", "zfnet", "mobilenet_v1", "vgg11_bn", "vgg13_bn", "vgg19_bn", "googlenet_aux", "resnet50_v1"}
 
