@@ -1,8 +1,8 @@
 """Generated specs: the analytic numbers agree with the numpy forward pass, and no input crashes cnncost.
 
 1. Random valid networks (convs with random kernel/stride/padding/dilation/groups, pools, linear, norms,
-   activations, add/concat/mul/matmul/chunk/split/channel_shuffle branches, permute, reshape, scale and
-   mean/sum/amax, at small sizes) → `verify_spec` finds
+   activations, add/concat/mul/matmul/chunk/split/channel_shuffle branches, permute, reshape, scale,
+   mean/sum/amax, transposed convs, upsample, pixel (un)shuffle, pad and crop, at small sizes) → `verify_spec` finds
    every predicted shape, param count, MAC count and the peak equal to what numpy executed.
 2. Random mutations of valid specs (keys deleted, duplicated, renamed or retyped, values swapped, text
    truncated, garbage bytes inserted, lines shuffled) → a report or a clean CnnCostError, never anything else;
@@ -361,12 +361,43 @@ layers:
   - pixel_shuffle: {factor: 2}
   - crop: {size: [4, 5], offset: [1, 0]}
 """,
+    """
+name: modern
+input: 4x6x5
+outputs: [out, side]
+layers:
+  - conv2d: {name: dw, out: 4, kernel: 3, padding: 1, groups: 4}
+  - permute: {axes: [1, 2, 0]}
+  - layernorm: {dims: 1}
+  - linear: {out: 8, in: 4}
+  - gelu
+  - linear: {out: 4}
+  - scale: {axis: -1}
+  - permute: {name: back, axes: [2, 0, 1]}
+  - add: {inputs: [back, dw]}
+  - prelu: {per_channel: true}
+  - mean: {name: pooled, axes: [0], keepdims: true}
+  - amax: {name: peak, inputs: add_1, axes: [0], keepdims: true}
+  - concat: {inputs: [pooled, peak]}
+  - conv2d: {out: 1, kernel: 7, padding: 3}
+  - sigmoid
+  - mul: {name: gated, inputs: [add_1, sigmoid_1]}
+  - reshape: {name: rows, shape: [4, 30]}
+  - matmul: {inputs: [rows, transposed]}
+  - softplus: {name: out, beta: 2, threshold: 10}
+  - permute: {name: transposed, inputs: rows, axes: [1, 0]}
+  - elu: {name: side, inputs: gated, alpha: 0.5}
+  - mish: {name: unused_head, inputs: gated}
+  - hardtanh: {inputs: unused_head, min: -2, max: 2}
+""",
 ]
 REPLACEMENTS = [
     0, -1, 1, 2, 3, 2.5, True, False, None, "", "x", "relu", "in", "input", "same", "$out", "${1 // 0}", "${out * 2}",
     [], [1], [1, 2, 3], {}, {"a": 1}, 10**12, 10**30, 10**101, "3x8x8", "n" * 300, "!!python/object:os.system",
 ]
-KEYS = ["name", "inputs", "repeat", "first", "when", "output", "out", "kernel", "stride", "groups", "axis", "layers", "blocks", "args"]
+KEYS = ["name", "inputs", "repeat", "first", "when", "output", "outputs", "out", "kernel", "stride", "groups", "axis", "axes",
+        "layers", "blocks", "args", "padding", "output_padding", "mode", "scale", "size", "like", "offset", "factor",
+        "shape", "in", "keepdims"]
 GARBAGE = [b"\x00", b"\xff\xfe", b"\t", b"{", b"}", b"[", b"]", b":", b"- ", b"'", b'"', b"&a ", b"*a", b"!!python/object:os.system ",
            b"<<: ", b"\r\n", b"\n  ", b"${", b"%YAML 1.1\n", b"---\n", b"\xe2\x80\xa8", b"\x07", "é".encode(), b"#"]
 

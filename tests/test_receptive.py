@@ -56,6 +56,26 @@ def _run(node, inputs, shapes):
     a, x = node.attrs, inputs[0]
     op = node.op
     spatial = x.dim() - 2
+    if op.startswith("conv_transpose"):  # every weight 1: each output channel sums every input channel's taps
+        transpose = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[spatial - 1]
+        weight = torch.ones(1, a["out"], *a["kernel"], dtype=x.dtype)
+        return transpose(x.sum(1, keepdim=True), weight, None, a["stride"], a["padding"], a["output_padding"], 1,
+                         a["dilation"])
+    if op == "upsample":
+        scale = a["scale"]
+        given = {"size": list(a["size"])} if a["size"] is not None else \
+            {"scale_factor": [float(f) for f in scale] if isinstance(scale, (list, tuple)) else float(scale)}
+        return F.interpolate(x, mode=a["mode"], align_corners=a["align_corners"] if a["mode"] != "nearest" else None, **given)
+    if op in ("pixel_shuffle", "pixel_unshuffle"):
+        return getattr(F, op)(x, a["factor"])
+    if op == "pad":  # the fill value has no gradient, so 0 stands for any
+        padding = [a["padding"]] * spatial if isinstance(a["padding"], int) else a["padding"]
+        pairs = [(p, p) if isinstance(p, int) else p for p in padding]
+        return F.pad(x, [side for pair in reversed(pairs) for side in pair], mode=a["mode"])
+    if op == "crop":  # as the U-Net paper: the `like` layer's size, centred with the odd pixel after
+        size = a["size"] or shapes[a["like"]][1:]
+        offset = a["offset"] or [(n - t) // 2 for n, t in zip(x.shape[2:], size)]
+        return x[(..., *(slice(o, o + t) for o, t in zip(offset, size)))]
     if op.startswith("conv"):
         eff = [d * (k - 1) + 1 for k, d in zip(a["kernel"], a["dilation"])]
         if a["padding"] == "same":
@@ -93,8 +113,10 @@ def _run(node, inputs, shapes):
     return x  # batchnorm, activations, dropout: one output per input position, positive here
 
 
-def measured_views(spec, position):
-    """Per spatial axis, the first and last input index with a nonzero gradient for output `position`."""
+def reader(spec):
+    """A function from an output position to, per spatial axis, the first and last input index with a nonzero
+    gradient (None when that element reads no input pixel: a constant border); with no position, of the whole
+    output."""
     graph = spec.graph
     shapes = {row.name: row.output_shape for row in cnncost.analyze(spec).layers}
     x = torch.ones(1, *graph.input_shape, dtype=torch.float64, requires_grad=True)
@@ -102,18 +124,25 @@ def measured_views(spec, position):
     for node in graph.nodes:
         out_shape = shapes[node.name]
         inputs = [live[name] for name in node.inputs]
-        inputs = [t.detach() if _is_gate(t, out_shape) else t for t in inputs]
+        if len(inputs) > 1:
+            inputs = [t.detach() if _is_gate(t, out_shape) else t for t in inputs]
         live[node.name] = _run(node, inputs, shapes)
     out = live[graph.output]
-    out[(0, slice(None), *position)].sum().backward()
-    nonzero = (x.grad[0] != 0).any(0)
-    views = []
-    for axis in range(nonzero.dim()):
-        others = tuple(a for a in range(nonzero.dim()) if a != axis)
-        hit = nonzero.any(others) if others else nonzero
-        where = hit.nonzero().flatten().tolist()
-        views.append((where[0], where[-1]))
-    return views
+
+    def read(position=()):
+        (grad,) = torch.autograd.grad(out[(0, slice(None), *position)].sum(), x, retain_graph=True)
+        nonzero = (grad[0] != 0).any(0)
+        if not nonzero.any():
+            return None
+        views = []
+        for axis in range(nonzero.dim()):
+            others = tuple(a for a in range(nonzero.dim()) if a != axis)
+            hit = nonzero.any(others) if others else nonzero
+            where = hit.nonzero().flatten().tolist()
+            views.append((where[0], where[-1]))
+        return views
+
+    return read
 
 
 def _is_gate(tensor, out_shape):
@@ -130,22 +159,46 @@ def predicted_views(field_axes, position):
     return views
 
 
-def agree(measured, predicted, size) -> bool:
-    """Every read pixel lies in the predicted view, and each end of the view that lies inside the image is read.
-    An end past the image edge cannot be measured (and, with a jump above 1, the last pixel inside may be a hole)."""
-    (m_low, m_high), (p_low, p_high) = measured, predicted
-    inside = p_low <= m_low and m_high <= p_high
-    return inside and (p_low < 0 or m_low == p_low) and (p_high > size - 1 or m_high == p_high)
+def uniform(node) -> bool:
+    """Whether every element of the layer reads the same pattern of inputs, so that its window fits each element
+    exactly. Upsampling, strided transposed convs, pixel shuffle and mirroring or wrapping pads read patterns that
+    change along the axis: their windows are the envelope (tested op by op in tests/test_ops_decoder.py), and after
+    a later stride skips the phases that reach the envelope's ends, the view can be wider than any one element's."""
+    if node.op in ("upsample", "pixel_shuffle"):
+        return False
+    if node.op.startswith("conv_transpose"):
+        return all(s == 1 for s in node.attrs["stride"])
+    return node.op != "pad" or node.attrs["mode"] == "constant"
 
 
 def check(text):
+    """Along each axis, every element of the last layer (the others at the centre): each pixel it reads lies in its
+    predicted view. Where every layer is uniform, the view is also exact: at each end some element reads the pixel
+    at that end. An end past the pixels the layer reads at all cannot be measured: the image edge, or a crop's
+    (a window reaching into the padding of a cropped map counts pixels of the image the crop cut away)."""
     spec = load_text(text)
-    report = cnncost.analyze(spec)
-    last = report.layers[-1]
-    position = tuple(n // 2 for n in last.output_shape[1:])
-    measured = measured_views(spec, position)
-    predicted = predicted_views(last.receptive_field, position)
-    assert all(agree(m, p, n) for m, p, n in zip(measured, predicted, spec.graph.input_shape[1:])), (measured, predicted)
+    last = cnncost.analyze(spec).layers[-1]
+    read = reader(spec)
+    out, frame = last.output_shape[1:], read()
+    if frame is None:  # nothing reaches the output (a transposed conv whose taps skip what a stride then keeps)
+        return last
+    exact = all(uniform(node) for node in spec.graph.nodes)
+    centre = tuple(n // 2 for n in out)
+    for axis, (field, (first, final)) in enumerate(zip(last.receptive_field, frame)):
+        low_gaps, high_gaps = [], []
+        for e in range(out[axis]):
+            position = (*centre[:axis], e, *centre[axis + 1:])
+            views = read(position)
+            if views is None:
+                continue
+            (m_low, m_high), (p_low, p_high) = views[axis], predicted_views(last.receptive_field, position)[axis]
+            assert p_low <= m_low and m_high <= p_high, (axis, position, (m_low, m_high), (p_low, p_high))
+            if p_low >= first:
+                low_gaps.append(m_low - p_low)
+            if p_high <= final:
+                high_gaps.append(p_high - m_high)
+        if exact:
+            assert min(low_gaps, default=0) == 0 and min(high_gaps, default=0) == 0, (axis, field, low_gaps, high_gaps)
     return last
 
 
@@ -210,19 +263,66 @@ def window_layer(draw, spatial: int, size: int):
 
 
 @st.composite
+def decoder_layers(draw, spatial: int, shape: tuple, name: str, source: str) -> list:
+    """An upsample (nearest or (bi)linear, integer scales), a transposed conv, or a pixel (un)shuffle, in spec lines."""
+    ops = ["upsample", "conv_transpose"] + (["pixel_shuffle", "pixel_unshuffle"] if spatial == 2 else [])
+    op = draw(st.sampled_from(ops))
+    if op == "upsample":
+        mode = draw(st.sampled_from(["nearest", "linear" if spatial == 1 else "bilinear"]))
+        corners = f", align_corners: {str(draw(st.booleans())).lower()}" if mode != "nearest" else ""
+        scale = [draw(st.integers(1, 3)) for _ in range(spatial)]
+        return [f"  - upsample: {{name: {name}, inputs: {source}, scale: {scale}, mode: {mode}{corners}}}"]
+    if op == "conv_transpose":
+        kernel, stride, dilation = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+        padding = draw(st.integers(0, dilation * (kernel - 1) // 2))
+        extra = draw(st.integers(0, max(stride, dilation) - 1))  # PyTorch: output_padding < max(stride, dilation)
+        return [f"  - conv_transpose{spatial}d: {{name: {name}, inputs: {source}, out: 2, kernel: {kernel}, stride: {stride}, "
+                f"padding: {padding}, output_padding: {extra}, dilation: {dilation}}}"]
+    if op == "pixel_unshuffle":
+        factors = [r for r in (2, 3) if all(n % r == 0 for n in shape[1:])]
+        if factors:
+            return [f"  - pixel_unshuffle: {{name: {name}, inputs: {source}, factor: {draw(st.sampled_from(factors))}}}"]
+    r = draw(st.integers(2, 3))  # a 1×1 conv first makes the r² channels per output channel a shuffle needs
+    return [f"  - conv2d: {{name: {name}c, inputs: {source}, out: {2 * r * r}, kernel: 1}}",
+            f"  - pixel_shuffle: {{name: {name}, factor: {r}}}"]
+
+
+@st.composite
+def border_layer(draw, shape: tuple, name: str, source: str, earlier: dict) -> str:
+    """A pad in any mode (within PyTorch's limits), or a crop by size and offset or like an earlier, smaller layer."""
+    sizes = shape[1:]
+    if draw(st.booleans()):
+        mode = draw(st.sampled_from(["constant", "reflect", "replicate", "circular"]))
+        limit = {"reflect": lambda n: n - 1, "circular": lambda n: n}.get(mode, lambda n: 3)
+        pads = [[draw(st.integers(0, min(3, limit(n)))) for _ in range(2)] for n in sizes]
+        return f"  - pad: {{name: {name}, inputs: {source}, padding: {pads}, mode: {mode}}}"
+    smaller = [other for other, s in earlier.items() if len(s) == len(shape) and all(a <= b for a, b in zip(s[1:], sizes))]
+    if smaller and draw(st.booleans()):
+        return f"  - crop: {{name: {name}, inputs: {source}, like: {draw(st.sampled_from(smaller))}}}"
+    size = [draw(st.integers(1, n)) for n in sizes]
+    offset = [draw(st.integers(0, n - t)) for n, t in zip(sizes, size)]
+    return f"  - crop: {{name: {name}, inputs: {source}, size: {size}, offset: {offset}}}"
+
+
+@st.composite
 def networks(draw):
-    """A chain of window layers with occasional side branches merged by add or concat, and SE gates."""
+    """A chain of window layers with occasional side branches merged by add or concat, SE gates, and the decoder
+    ops: upsampling, transposed convs, pixel (un)shuffle, pad and crop."""
     spatial = draw(st.integers(1, 2))
     size = draw(st.integers(8, 20))
     lines, current, sizes = [], "input", {}
     spec_input = "2x" + "x".join([str(size)] * spatial)
+    main = {}  # the chain's layers so far, by name: what a crop may take its size `like`
     for index in range(draw(st.integers(1, 5))):
-        kind = draw(st.sampled_from(["chain", "chain", "branch", "gate"]))
+        kind = draw(st.sampled_from(["chain", "chain", "branch", "gate", "decoder", "border"]))
         name = f"l{index}"
         shape = _shape_of(spec_input, lines, current)
         if shape is None:
             break
         smallest = min(shape[1:])
+        before = len(lines)
+        if kind == "decoder" and max(shape[1:]) > 24:  # keep the maps small: one gradient per output element
+            kind = "chain"
         if kind == "chain":
             lines.append(f"  - {draw(window_layer(spatial, smallest))[:-1]}, name: {name}, inputs: {current}}}")
         elif kind == "branch":
@@ -232,13 +332,18 @@ def networks(draw):
             lines.append(f"  - conv{spatial}d: {{out: 2, kernel: {k1}, padding: same, name: {name}a, inputs: {current}}}")
             lines.append(f"  - conv{spatial}d: {{out: 2, kernel: {k2}, padding: same, name: {name}b, inputs: {current}}}")
             lines.append(f"  - {merge}: {{name: {name}, inputs: [{name}a, {name}b]}}")
-        else:
+        elif kind == "gate":
             lines.append(f"  - global_avgpool: {{keepdims: true, name: {name}g, inputs: {current}}}")
             lines.append(f"  - sigmoid: {{name: {name}s}}")
             lines.append(f"  - mul: {{name: {name}, inputs: [{current}, {name}s]}}")
+        elif kind == "decoder":
+            lines += draw(decoder_layers(spatial, shape, name, current))
+        else:
+            lines.append(draw(border_layer(shape, name, current, main)))
         if _shape_of(spec_input, lines, name) is None:
-            lines = lines[: -1 if kind == "chain" else -3]
+            lines = lines[:before]
             break
+        main[name] = _shape_of(spec_input, lines, name)
         current = name
     if not lines:
         lines.append(f"  - conv{spatial}d: {{out: 2, kernel: 1, name: l0}}")
@@ -255,6 +360,29 @@ def _shape_of(spec_input, lines, name):
     except cnncost.CnnCostError:
         return None
     return rows[name].output_shape
+
+
+DECODER_EXAMPLES = [  # each decoder op at least once per run, whatever the generator draws
+    "input: 2x9\nlayers:\n  - conv_transpose1d: {out: 2, kernel: 3, stride: 2, padding: 1, output_padding: 1, dilation: 2}\n"
+    "  - conv1d: {out: 2, kernel: 3}\n",
+    "input: 2x7x6\nlayers:\n  - upsample: {scale: [2, 3], mode: bilinear}\n  - conv2d: {out: 2, kernel: 2, stride: 2}\n",
+    "input: 2x7\nlayers:\n  - upsample: {scale: [3], mode: linear, align_corners: true}\n  - avgpool1d: {kernel: 3}\n",
+    "input: 2x6x5\nlayers:\n  - upsample: {scale: 2}\n  - conv2d: {out: 2, kernel: 3, padding: 1}\n",
+    "input: 2x4x6\nlayers:\n  - conv2d: {out: 8, kernel: 1}\n  - pixel_shuffle: {factor: 2}\n  - conv2d: {out: 2, kernel: 3}\n",
+    "input: 2x6x6\nlayers:\n  - pixel_unshuffle: {factor: 3}\n  - conv2d: {out: 2, kernel: 2}\n",
+    "input: 2x9\nlayers:\n  - pad: {padding: [[2, 3]], mode: reflect}\n  - conv1d: {out: 2, kernel: 2}\n",
+    "input: 2x9\nlayers:\n  - pad: {padding: [[1, 3]], mode: replicate}\n  - conv1d: {out: 2, kernel: 2, stride: 2}\n",
+    "input: 2x5x4\nlayers:\n  - pad: {padding: [[2, 1], [0, 3]], mode: circular}\n",
+    "input: 2x9\nlayers:\n  - pad: {padding: 2}\n  - conv1d: {out: 2, kernel: 3, stride: 2}\n",
+    "input: 2x12\nlayers:\n  - conv1d: {name: a, out: 2, kernel: 3}\n  - conv1d: {name: b, out: 2, kernel: 5, stride: 2}\n"
+    "  - crop: {inputs: a, like: b}\n  - conv1d: {out: 2, kernel: 3}\n",
+    "input: 2x11x10\nlayers:\n  - crop: {size: [5, 4], offset: [4, 1]}\n  - conv2d: {out: 2, kernel: 3, padding: 1}\n",
+]
+
+
+@pytest.mark.parametrize("layers", DECODER_EXAMPLES)
+def test_decoder_fields_match_the_gradient_extent_in_torch(layers):
+    check("name: decoder\n" + layers)
 
 
 @settings(max_examples=60, deadline=None)
