@@ -31,6 +31,7 @@ def analyze(spec, *, input=None, batch: int = 1, dtype: str = "float32", strict:
         from cnncost.fold import fold_batchnorm
 
         loaded = replace(loaded, graph=fold_batchnorm(loaded.graph))
+        return replace(analyze_spec(loaded, batch=batch, dtype=dtype, strict=strict), batchnorm_folded=True)
     return analyze_spec(loaded, batch=batch, dtype=dtype, strict=strict)
 
 

@@ -88,6 +88,7 @@ class Report:
     unused: tuple = ()
     outputs: tuple = ()  # layer names of the model's outputs, the main one first
     kinds: tuple = ()  # KindRow per kind of layer (`--group-by op`)
+    batchnorm_folded: bool = False  # analysed after folding each batchnorm into the conv before it (--fold-bn)
 
     @property
     def dtype_bytes(self) -> int:
@@ -123,6 +124,7 @@ class Report:
             "outputs": list(self.outputs),
             "by_kind": [asdict(kind) for kind in self.kinds],
             "reference": _plain(self.reference),
+            "batchnorm_folded": self.batchnorm_folded,
         }
 
 

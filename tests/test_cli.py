@@ -149,3 +149,37 @@ def test_output_file_gets_the_usual_permissions(cli, tmp_path):
     out.chmod(0o640)
     assert cli("summary", "lenet5", "--format", "csv", "-o", out, "--force").returncode == 0
     assert stat.S_IMODE(out.stat().st_mode) == 0o640  # an overwritten file keeps its mode
+
+
+def test_fold_bn_says_so_in_the_table_and_json(cli):
+    folded = cli("summary", "vgg11_bn", "--fold-bn")
+    assert "batchnorm folded" in folded.stdout.splitlines()[0]
+    assert "batchnorm folded" not in cli("summary", "vgg11_bn").stdout
+    assert json.loads(cli("summary", "vgg11_bn", "--fold-bn", "--format", "json").stdout)["batchnorm_folded"] is True
+
+
+def test_small_totals_are_not_repeated(cli, spec_file):
+    # conv 3→32, 3×3 on 3×8×8: params = 32·3·3·3 + 32 = 896; MACs = 32·6·6 · 27 = 31,104
+    path = spec_file("name: t\ninput: 3x8x8\nlayers:\n  - conv2d: {out: 32, kernel: 3}\n")
+    out = cli("summary", path).stdout
+    assert "Params: 896;" in out and "896 (896)" not in out
+    assert "MACs: 31,104 (31.10 k) MACs" in out
+
+
+def test_parameter_and_activation_memory_cannot_be_confused(cli):
+    out = cli("summary", "lenet5").stdout
+    assert "parameter memory" in out and "Activations" in out.splitlines()[2]
+    assert "Memory" not in out.splitlines()[2] and "Receptive field" in out.splitlines()[2]
+
+
+def test_verify_json_is_compact_and_versioned(cli):
+    result = cli("verify", "lenet5", "--format", "json")
+    assert result.stdout.count("\n") == 1
+    assert json.loads(result.stdout)["schema_version"] == 1
+
+
+def test_ops_marks_required_keys_and_describes_each_op(cli):
+    lines = cli("ops").stdout.splitlines()
+    conv = lines.index(next(line for line in lines if line.startswith("conv2d ")))
+    assert "out*" in lines[conv] and "kernel*" in lines[conv] and "stride=1" in lines[conv]
+    assert lines[conv + 1].strip().lower().startswith(("2-d", "2d", "convolution", "a 2"))

@@ -14,6 +14,7 @@ def _mark(ok: bool) -> str:
 
 def verify_to_dict(result) -> dict:
     return {
+        "schema_version": 1,
         "model": result.model,
         "input_shape": list(result.input_shape),
         "batch": result.batch,
@@ -41,7 +42,8 @@ def verify_to_dict(result) -> dict:
 
 
 def verify_to_json(result) -> str:
-    return json.dumps(verify_to_dict(result), indent=2, ensure_ascii=False) + "\n"
+    """Compact, one document per line, like `summary --format json` (pipe to `jq` to read)."""
+    return json.dumps(verify_to_dict(result), ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def verify_to_rich(result, all_rows: bool = False):

@@ -36,7 +36,8 @@ def conventions(report: Report) -> str:
     batch = f"batch {report.batch} included" if report.batch else ""
     return (
         f"MACs = multiply-accumulates of conv and linear layers (1 MAC = 2 FLOPs); FLOPs = 2·MACs + elementwise ops. "
-        f"Memory = output activations, {per}, {batch}; 1 KiB = 1024 B. Shapes and params are per sample."
+        f"Activations = memory of each layer's output, {per}, {batch}; 1 KiB = 1024 B. Shapes and params are per sample. "
+        f"Receptive field = input pixels one output element sees / input pixels between neighbouring elements (jump)."
     )
 
 
@@ -65,13 +66,13 @@ def standard_view(report: Report, depth: int | None = None) -> View:
         Column("Params", lambda r: r.params, units.count),
         Column("MACs", lambda r: r.macs, units.count),
         Column("FLOPs", lambda r: r.flops, units.count),
-        Column("Memory", lambda r: r.activation_bytes, units.size),
-        Column("RF size /jump", _rf, numeric=False),
+        Column("Activations", lambda r: r.activation_bytes, units.size),
+        Column("Receptive field", _rf, numeric=False),
     )
     t = report.totals
     totals = (
-        ("Params", f"{t.params:,} ({units.count(t.params)}); buffers {t.buffers:,}; memory {units.size(t.param_bytes)}"),
-        ("MACs", f"{t.macs:,} ({units.count(t.macs)} MACs) = {units.count(t.flops)} FLOPs with elementwise ops"),
+        ("Params", f"{_with_short(t.params)}; buffers {t.buffers:,}; parameter memory {units.size(t.param_bytes)}"),
+        ("MACs", f"{_with_short(t.macs)} MACs = {units.count(t.flops)} FLOPs with elementwise ops"),
         ("Activations", f"{units.size(t.activation_bytes)} all outputs; input {units.size(t.input_bytes)}"),
         ("Peak (inference)", f"{units.size(t.peak_activation_bytes)} at {t.peak_layer} (liveness, input counted)"),
         ("Training", f"{units.size(t.training_activation_bytes)} kept for the backward pass (input + every output)"),
@@ -80,8 +81,16 @@ def standard_view(report: Report, depth: int | None = None) -> View:
     notes = [conventions(report)]
     notes += [f"⚠ {row.name}: {w}" for row in report.layers for w in row.warnings]
     title = f"{report.model} — input {units.shape(report.input_shape)}, batch {report.batch}, {report.dtype}"
+    if report.batchnorm_folded:
+        title += " — batchnorm folded into the convs (inference)"
     total_row = ("total", "", units.shape(report.output_shape), t.params, t.macs, t.flops, t.activation_bytes, "")
     return View(title, columns, tuple(rows), totals, tuple(notes), total_row)
+
+
+def _with_short(n: int) -> str:
+    """'61,100,840 (61.10 M)'; a small figure once ('896', not '896 (896)')."""
+    short = units.count(n)
+    return f"{n:,}" if short == str(n) else f"{n:,} ({short})"
 
 
 def unused_section(report: Report) -> tuple:
