@@ -34,6 +34,7 @@ class SpecResult:
     findings: tuple = ()  # Finding
     error: Finding | None = None  # the spec could not be analysed
     totals: object = None  # report.Totals, when analysed
+    checks: tuple = ()  # what was checked, in words ("shapes", "2 budgets", "numpy verify"), so a pass says what it means
 
     @property
     def status(self) -> str:
@@ -101,12 +102,14 @@ def check_spec(source: str, *, rules=(), cli_limits=None, batch=1, dtype="float3
         budgets = tuple(measure(limit, report) for limit in limits)
         findings = [f for f in layer_findings(spec, report, strict) if f.check not in allow]
         findings += verify_findings(spec, verify) if verify else []
+        checks = ("shapes", "unused layers" if "unused" not in allow else "", f"{len(budgets)} budget(s)" if budgets else "",
+                  "numpy verify" if verify else "")
     except CnnCostError as exc:
         if exc.location and path == source:  # failed while loading: the error names the resolved file
             path = exc.location.file
         message = exc.message + (f" ({exc.hint})" if exc.hint else "")
         return SpecResult(source, name, path, error=Finding("invalid", message, exc.location))
-    return SpecResult(source, name, path, budgets, tuple(findings), None, report.totals)
+    return SpecResult(source, name, path, budgets, tuple(findings), None, report.totals, tuple(c for c in checks if c))
 
 
 def layer_findings(spec, report, strict=True) -> list[Finding]:

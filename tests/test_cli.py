@@ -33,7 +33,7 @@ def test_summary_csv_has_raw_integers(cli):
     result = cli("summary", "lenet5", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     conv1 = rows[0]
-    assert conv1["Layer"] == "conv1" and conv1["Params"] == str(20 * 25 + 20)
+    assert conv1["name"] == "conv1" and conv1["params"] == str(20 * 25 + 20)
 
 
 def test_summary_markdown_and_lecture_columns(cli):
@@ -44,9 +44,9 @@ def test_summary_markdown_and_lecture_columns(cli):
 
 def test_group_by_op(cli):
     result = cli("summary", "vgg16", "--group-by", "op", "--format", "csv")
-    kinds = {row["Kind"]: row for row in csv.DictReader(io.StringIO(result.stdout))}
+    kinds = {row["kind"]: row for row in csv.DictReader(io.StringIO(result.stdout))}
     assert set(kinds) >= {"3×3 conv", "linear"}
-    assert int(kinds["linear"]["MACs"]) == 25088 * 4096 + 4096 * 4096 + 4096 * 1000
+    assert int(kinds["linear"]["macs"]) == 25088 * 4096 + 4096 * 4096 + 4096 * 1000
 
 
 def test_input_override(cli):

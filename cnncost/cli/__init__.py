@@ -12,6 +12,7 @@ import sys
 import click
 
 from cnncost.cli import catalog, checking, comparing, summary, verify
+from cnncost.cli.options import quiet_option
 from cnncost.errors import CnnCostError
 
 COMMANDS = (
@@ -26,13 +27,25 @@ COMMANDS = (
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Group(click.Group):
+    def invoke(self, ctx):
+        """A closed pipe (`cnncost list | head -1`) means the reader has what it wanted: exit 0, quietly.
+        Caught here because click itself turns it into exit code 1, which means "budget exceeded"."""
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            _silence_stdout()
+            return 0
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="cnncost")
 def cli():
     """What a convolutional network costs, per layer, before you train it."""
 
 
 for _command in COMMANDS:
+    quiet_option(_command)  # every command takes --quiet
     cli.add_command(_command)
 
 
@@ -41,6 +54,8 @@ def main(argv=None) -> None:
 
     Commands return their exit code (None means 0) and raise CnnCostError for bad input; only here is it exited.
     """
+    for stream in (sys.stdout, sys.stderr):
+        _degrade_to_ascii(stream)
     try:
         code = cli.main(args=argv, prog_name="cnncost", standalone_mode=False)
     except CnnCostError as exc:
@@ -55,9 +70,42 @@ def main(argv=None) -> None:
     except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("interrupted", err=True)
         code = 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # while printing an error or help
+        _silence_stdout()
         code = 0
     sys.exit(code if isinstance(code, int) else 0)
+
+
+# Glyphs cnncost prints, and what they become on a stream that cannot encode them (LANG=C, a cp1252 console).
+ASCII = {"×": "x", "⚠": "!", "—": "-", "–": "-", "✓": "ok", "✗": "X", "≠": "!=", "·": "*", "…": "...", "∝": "~",
+         "━": "-", "─": "-", "│": "|", "≤": "<=", "≥": ">=", "→": "->", "∞": "inf", "±": "+-", "√": "sqrt", "²": "^2"}
+
+
+def _ascii_replace(error: UnicodeEncodeError):
+    return "".join(ASCII.get(char, "?") for char in error.object[error.start : error.end]), error.end
+
+
+def _degrade_to_ascii(stream) -> None:
+    """Print on any terminal: where the stream's encoding lacks cnncost's glyphs, write ASCII stand-ins instead of
+    raising UnicodeEncodeError half-way through a table."""
+    import codecs
+
+    try:
+        "".join(ASCII).encode(stream.encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        codecs.register_error("cnncost-ascii", _ascii_replace)
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="cnncost-ascii")
+    except AttributeError:  # a stream without an encoding (a test's StringIO) takes any text
+        pass
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so the interpreter's final flush cannot complain."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _one_line(message: str, limit: int = 1000) -> str:

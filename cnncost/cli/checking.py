@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import click
 
-from cnncost.cli.options import batch_option, budget_options, dtype_option, force_option, input_option, output_option
-from cnncost.cli.output import check_output, emit, emit_rich
+from cnncost.cli.options import spec_argument, batch_option, budget_options, dtype_option, force_option, input_option, output_option
+from cnncost.cli.output import check_output, emit, emit_rich, note
 from cnncost.errors import CnnCostError
 
 
 @click.command()
-@click.argument("specs", nargs=-1, required=True)
+@spec_argument("specs", nargs=-1, required=True)
 @click.option("--budgets", "budgets_file", metavar="FILE", help="YAML file mapping spec names or globs to limits.")
 @budget_options
 @input_option
@@ -45,7 +45,7 @@ def check(specs, budgets_file, input_shape, batch, dtype, verify, allow, strict,
     skipped: list = []
     sources = expand_sources(specs, skipped)
     for path in skipped:
-        click.echo(f"note: {path}: skipped, not a spec (no `name`, `input` or `layers` at the top)", err=True)
+        note(f"{path}: skipped, not a spec (no `name`, `input` or `layers` at the top)")
     results = [check_spec(source, **settings) for source in sources]
     if junit_file:
         from cnncost.output import write_atomic

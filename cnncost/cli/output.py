@@ -6,6 +6,17 @@ import sys
 import click
 
 
+def quiet() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.meta.get("cnncost.quiet"))
+
+
+def note(text: str) -> None:
+    """A remark on stderr that --quiet silences (errors are not notes: they always print)."""
+    if not quiet():
+        click.echo(f"note: {text}", err=True)
+
+
 def check_output(*paths: str | None, force: bool) -> None:
     """Refuse an unusable --output (or --plot) before any work, so a refusal costs nothing and leaves nothing."""
     from cnncost.output import check_writable
@@ -22,7 +33,7 @@ class progress_bar:
         self.label, self.total, self.bar = label, total, None
 
     def __enter__(self):
-        if not sys.stderr.isatty():
+        if not sys.stderr.isatty() or quiet():
             return None
         from rich.console import Console
         from rich.progress import Progress
@@ -50,6 +61,13 @@ def emit_view(view, fmt: str, output: str | None) -> None:
     from cnncost.render.table import to_rich
 
     emit_rich(to_rich(view), output)
+
+
+def say(text: str) -> None:
+    """Text for people, through sys.stdout so that a terminal without UTF-8 gets ASCII stand-ins (cnncost.cli.main);
+    data for tools goes through `emit`, which stays lossless."""
+    sys.stdout.write(text)
+    sys.stdout.flush()
 
 
 def emit(text: str, output: str | None) -> None:

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import click
 
-from cnncost.cli.options import FORMATS, batch_option, dtype_option, force_option, input_option, output_option
+from cnncost.cli.options import spec_argument, FORMATS, batch_option, dtype_option, force_option, input_option, output_option
 from cnncost.cli.output import check_output, emit, emit_view
 
 
 @click.command()
-@click.argument("spec")
+@spec_argument()
 @input_option
 @batch_option
 @dtype_option

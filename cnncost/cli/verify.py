@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import click
 
-from cnncost.cli.options import batch_option, force_option, input_option, output_option
+from cnncost.cli.options import spec_argument, batch_option, force_option, input_option, output_option
 from cnncost.cli.output import check_output, emit, emit_rich, progress_bar
 
 
 @click.command()
-@click.argument("spec")
+@spec_argument()
 @input_option
 @batch_option
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights and input.")

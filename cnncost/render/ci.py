@@ -77,13 +77,14 @@ def to_rich(results):
     table = Table(box=box.SIMPLE_HEAVY, title="cnncost check", title_justify="left")
     table.add_column("", no_wrap=True)
     table.add_column("Spec", no_wrap=True)
+    table.add_column("Checked")
     for key in keys:
         table.add_column(key, justify="right")
     style = {"pass": "bold green", "fail": "bold red", "error": "bold magenta"}
     for result in results:
         by_key = {check.limit.key: check for check in result.budgets}
         cells = [_cell(by_key[key]) if key in by_key else Text("—", style="dim") for key in keys]
-        table.add_row(Text(STATUS_WORD[result.status], style=style[result.status]), result.name, *cells)
+        table.add_row(Text(STATUS_WORD[result.status], style=style[result.status]), result.name, ", ".join(result.checks), *cells)
     lines = [Text(f"✗ {_where(loc)}{message}", style="red") for r in results for message, loc in problems(r)]
     warned = [Text(f"! {_where(loc)}{message}", style="yellow") for r in results for message, loc in notices(r)]
     if warned:
@@ -130,7 +131,7 @@ def to_github(results) -> str:
             props["title"] = "cnncost"
             fields = ",".join(f"{name}={_escape_property(str(value))}" for name, value in props.items())
             lines.append(f"::{level} {fields}::{_escape_data(message)}")
-    lines += [f"cnncost check: {STATUS_WORD[r.status]} {r.name} ({_repo_path(r.path)})" for r in results]
+    lines += [f"cnncost check: {STATUS_WORD[r.status]} {r.name} ({_repo_path(r.path)})" + (f": {', '.join(r.checks)}" if r.checks else "") for r in results]
     lines.append("cnncost check: " + summary_line(results))
     return "\n".join(lines) + "\n"
 
@@ -228,6 +229,7 @@ def to_json(results, batch: int, dtype: str) -> str:
                 "findings": [finding(item) for item in r.findings],
                 "budgets": [budget(check) for check in r.budgets],
                 "totals": asdict(r.totals) if r.totals else None,
+                "checks": list(r.checks),
             }
             for r in results
         ],

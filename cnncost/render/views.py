@@ -10,15 +10,21 @@ from typing import Callable
 
 from cnncost import units
 from cnncost.analysis import collapse
-from cnncost.report import BlockRow, Report
+from cnncost.report import BlockRow, Report, field_dicts
 
 
 @dataclass(frozen=True)
 class Column:
     header: str
-    value: Callable  # row -> raw value (int, float, str)
-    human: Callable = str
+    value: Callable  # row -> raw value (int, float, str, list): what CSV writes
+    human: Callable = str  # raw value -> the text a person reads
     numeric: bool = True
+    key: str = ""  # the CSV header: the JSON key of the same figure, where there is one
+    text: Callable | None = None  # row -> shown text, when it needs more than the value (indent, a ⚠ mark)
+    shown_in_tables: bool = True  # False: CSV only (e.g. warnings, which tables list under the table)
+
+    def shown(self, row) -> str:
+        return self.text(row) if self.text else self.human(self.value(row))
 
 
 @dataclass(frozen=True)
@@ -60,14 +66,18 @@ def _rf(row) -> str:
 def standard_view(report: Report, depth: int | None = None) -> View:
     rows = [row for row in (collapse(report, depth) if depth else report.layers) if not getattr(row, "unused", False)]
     columns = (
-        Column("Layer", lambda r: _indent(r, depth) + r.name + (" ⚠" if getattr(r, "warnings", ()) else ""), numeric=False),
-        Column("Op", lambda r: r.op if not isinstance(r, BlockRow) else f"{r.kind} ({r.layers} layers)", numeric=False),
-        Column("Output", lambda r: units.shape(r.output_shape), numeric=False),
-        Column("Params", lambda r: r.params, units.count),
-        Column("MACs", lambda r: r.macs, units.count),
-        Column("FLOPs", lambda r: r.flops, units.count),
-        Column("Activations", lambda r: r.activation_bytes, units.size),
-        Column("Receptive field", _rf, numeric=False),
+        Column("Layer", lambda r: r.name, numeric=False, key="name",
+               text=lambda r: _indent(r, depth) + r.name + (" ⚠" if getattr(r, "warnings", ()) else "")),
+        Column("Op", lambda r: r.kind if isinstance(r, BlockRow) else r.op, numeric=False, key="op",
+               text=lambda r: r.op if not isinstance(r, BlockRow) else f"{r.kind} ({r.layers} layers)"),
+        Column("Output", lambda r: list(r.output_shape), units.shape, numeric=False, key="output_shape"),
+        Column("Params", lambda r: r.params, units.count, key="params"),
+        Column("MACs", lambda r: r.macs, units.count, key="macs"),
+        Column("FLOPs", lambda r: r.flops, units.count, key="flops"),
+        Column("Activations", lambda r: r.activation_bytes, units.size, key="activation_bytes"),
+        Column("Receptive field", lambda r: field_dicts(r.receptive_field, getattr(r, "global_context", False)),
+               numeric=False, key="receptive_field", text=_rf),
+        Column("Warnings", lambda r: list(getattr(r, "warnings", ())), numeric=False, key="warnings", shown_in_tables=False),
     )
     t = report.totals
     totals = (
@@ -83,7 +93,7 @@ def standard_view(report: Report, depth: int | None = None) -> View:
     title = f"{report.model} — input {units.shape(report.input_shape)}, batch {report.batch}, {report.dtype}"
     if report.batchnorm_folded:
         title += " — batchnorm folded into the convs (inference)"
-    total_row = ("total", "", units.shape(report.output_shape), t.params, t.macs, t.flops, t.activation_bytes, "")
+    total_row = ("total", "", list(report.output_shape), t.params, t.macs, t.flops, t.activation_bytes, "", "")
     return View(title, columns, tuple(rows), totals, tuple(notes), total_row)
 
 
@@ -134,15 +144,15 @@ def lecture_view(report: Report) -> View:
 def kinds_view(report: Report) -> View:
     """`--group-by op`: MACs and params per kind of layer, with shares (MobileNet's Table 2)."""
     columns = (
-        Column("Kind", lambda k: k.kind, numeric=False),
-        Column("Layers", lambda k: k.layers),
-        Column("MACs", lambda k: k.macs, units.count),
-        Column("MACs %", lambda k: round(100 * k.mac_share, 2), lambda v: f"{v:.2f}%"),
-        Column("Params", lambda k: k.params, units.count),
-        Column("Params %", lambda k: round(100 * k.param_share, 2), lambda v: f"{v:.2f}%"),
+        Column("Kind", lambda k: k.kind, numeric=False, key="kind"),
+        Column("Layers", lambda k: k.layers, key="layers"),
+        Column("MACs", lambda k: k.macs, units.count, key="macs"),
+        Column("MACs %", lambda k: k.mac_share, lambda v: f"{100 * v:.2f}%", key="mac_share"),
+        Column("Params", lambda k: k.params, units.count, key="params"),
+        Column("Params %", lambda k: k.param_share, lambda v: f"{100 * v:.2f}%", key="param_share"),
     )
     t = report.totals
-    total_row = ("total", len(report.layers), t.macs, 100.0, t.params, 100.0)
+    total_row = ("total", len(report.layers), t.macs, 1.0, t.params, 1.0)
     return View(f"{report.model} by kind of layer", columns, report.kinds, (), (conventions(report),), total_row)
 
 

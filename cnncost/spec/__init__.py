@@ -12,7 +12,7 @@ from cnncost.ops import OPS
 from cnncost.ops.base import OpError, unknown_key_message
 from cnncost.spec.bundled import resolve_source
 from cnncost.spec.expand import BLOCK_KEYS, GRAPH_INPUT, Expander, Ref, Scope
-from cnncost.spec.yamlload import LocDict, LocList, load_yaml, read_spec_text
+from cnncost.spec.yamlload import STDIN, LocDict, LocList, load_yaml, read_spec_text
 
 TOP_KEYS = ("name", "description", "source", "input", "layers", "blocks", "output", "outputs", "reference", "budget")
 REQUIRED_TOP = ("name", "input", "layers")
@@ -35,8 +35,8 @@ class Spec:
 
 
 def load(source: str, input_shape: tuple | None = None) -> Spec:
-    """Load a spec file or a bundled name (`alexnet`); `input_shape` overrides the spec's input."""
-    path = resolve_source(source)
+    """Load a spec file, a bundled name (`alexnet`) or `-` (stdin); `input_shape` overrides the spec's input."""
+    path = STDIN if source == "-" else resolve_source(source)
     text = read_spec_text(path)
     return load_text(text, path, input_shape)
 

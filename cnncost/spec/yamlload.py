@@ -55,11 +55,21 @@ def located(loc: Location, value):
     return value
 
 
+STDIN = "<stdin>"  # how a spec read from `-` is named in messages
+
+
 def read_spec_text(path: str) -> str:
-    """Read a spec file as text, turning every way that can fail into one clear message."""
+    """Read a spec file (or stdin, named STDIN) as text, turning every way that can fail into one clear message."""
     import os
 
     where = Location(path)
+    if path == STDIN:
+        import sys
+
+        data = sys.stdin.buffer.read(MAX_SPEC_BYTES + 1)
+        if len(data) > MAX_SPEC_BYTES:
+            raise CnnCostError(f"spec is over the limit of {MAX_SPEC_BYTES:,} bytes", where, "split it or use blocks and repeat")
+        return _decode(data, path)
     if os.path.isdir(path):
         raise CnnCostError("is a directory, not a spec file", where, "pass a .yaml file or a bundled name")
     try:
@@ -78,6 +88,11 @@ def read_spec_text(path: str) -> str:
         raise CnnCostError("file is not readable (permission denied)", where) from None
     except OSError as exc:
         raise CnnCostError(f"cannot read file: {exc.strerror or exc}", where) from None
+    return _decode(data, path)
+
+
+def _decode(data: bytes, path: str) -> str:
+    where = Location(path)
     if b"\x00" in data:
         raise CnnCostError("file is binary, not a YAML spec", where)
     try:
