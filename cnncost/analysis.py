@@ -60,7 +60,7 @@ def analyze_spec(spec, batch: int = 1, dtype: str = "float32", strict: bool = Fa
         batch=batch,
         dtype=dtype,
         layers=tuple(rows),
-        blocks=block_rows(spec.groups, rows),
+        blocks=block_rows(spec.block_instances, rows),
         totals=totals,
         reference=spec.reference,
         unused=tuple(row.name for row in rows if row.unused),
@@ -153,9 +153,9 @@ def liveness_peak(graph, output_bytes: dict, input_bytes: int) -> tuple[int, str
     return peak, peak_layer
 
 
-def block_rows(groups, rows) -> tuple:
+def block_rows(instances, rows) -> tuple:
     """Subtotals for every block instance and repeat, from the rows under its name (one pass over rows)."""
-    sums = {group.name: [0, 0, 0, 0, 0] for group in groups}
+    sums = {instance.name: [0, 0, 0, 0, 0] for instance in instances}
     for row in rows:
         parts = row.name.split(".")
         for end in range(1, len(parts)):
@@ -169,14 +169,14 @@ def block_rows(groups, rows) -> tuple:
                     totals[4] += row.activation_bytes
     by_name = {row.name: row for row in rows}
     out = []
-    for group in groups:
-        layers, params, macs, flops, activation_bytes = sums[group.name]
-        last = by_name.get(group.output)
+    for instance in instances:
+        layers, params, macs, flops, activation_bytes = sums[instance.name]
+        last = by_name.get(instance.output)
         out.append(
             BlockRow(
-                name=group.name,
-                kind=group.kind,
-                depth=group.name.count(".") + 1,
+                name=instance.name,
+                kind=instance.block,
+                depth=instance.name.count(".") + 1,
                 layers=layers,
                 output_shape=last.output_shape if last else (),
                 receptive_field=last.receptive_field if last else (),

@@ -7,17 +7,15 @@ from dataclasses import dataclass
 from cnncost.errors import CnnCostError
 from cnncost.ops import OPS
 
-WEIGHTED_FAMILIES = ("conv", "linear")  # "depth" counts these layers, as papers count VGG-16's 16
-
 
 @dataclass(frozen=True)
 class Metric:
     key: str
     label: str
-    kind: str  # count | bytes | int | field (receptive field sizes) | percent (accuracy)
+    unit: str  # count | bytes | int | field (receptive field sizes) | percent (accuracy)
 
     def read(self, report):
-        if self.kind in ("count", "bytes"):
+        if self.unit in ("count", "bytes"):
             return getattr(report.totals, self.key)
         return _EXTRA[self.key](report)
 
@@ -39,7 +37,7 @@ METRICS = (
 class MetricRow:
     key: str
     label: str
-    kind: str
+    unit: str
     values: tuple  # one per model; None where the model has no such figure
     versus: tuple  # per model against the baseline: a ratio, or for accuracy the difference in points; None for the baseline
 
@@ -60,7 +58,7 @@ def compare_reports(reports: list, baseline: str | None = None, depth: int | Non
         values = tuple(metric.read(report) for report in reports)
         if all(value is None for value in values):  # e.g. no spec carries a published top-1
             continue
-        rows.append(_row(metric.key, metric.label, metric.kind, values, base))
+        rows.append(_row(metric.key, metric.label, metric.unit, values, base))
     if depth:
         rows += stage_rows(reports, depth, base)
     return Comparison(models, tuple(reports), base, tuple(rows))
@@ -80,19 +78,19 @@ def stage_rows(reports: list, depth: int, base: int) -> list:
     return rows
 
 
-def _row(key: str, label: str, kind: str, values: tuple, base: int) -> MetricRow:
+def _row(key: str, label: str, unit: str, values: tuple, base: int) -> MetricRow:
     reference = values[base]
 
     def versus(i, value):
         if i == base or value is None or reference is None:
             return None
-        if kind == "percent":
+        if unit == "percent":
             return value - reference
-        if kind == "field" or not reference:
+        if unit == "field" or not reference:
             return None
         return value / reference
 
-    return MetricRow(key, label, kind, values, tuple(versus(i, value) for i, value in enumerate(values)))
+    return MetricRow(key, label, unit, values, tuple(versus(i, value) for i, value in enumerate(values)))
 
 
 def _unique_names(reports) -> tuple:
@@ -122,7 +120,7 @@ def _top1(report):
 
 
 _EXTRA = {
-    "weighted_layers": lambda report: sum(1 for row in report.layers if OPS[row.op].family in WEIGHTED_FAMILIES),
+    "weighted_layers": lambda report: sum(1 for row in report.layers if OPS[row.op].counts_as_layer),
     "receptive_field": lambda report: tuple(axis.size for axis in report.output_row.receptive_field) if report.layers else (),
     "top1": _top1,
 }

@@ -7,10 +7,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from cnncost.graph import Graph
+from cnncost.ops import OPS
 
 
 def foldable_pairs(graph: Graph) -> dict[str, str]:
-    """batchnorm name -> conv name, where the batchnorm reads a conv that nothing else reads."""
+    """batchnorm name -> the layer it folds into: one that absorbs batchnorm (a convolution) and that nothing
+    else reads."""
     by_name = {node.name: node for node in graph.nodes}
     consumers = graph.consumers()
     pairs = {}
@@ -18,7 +20,7 @@ def foldable_pairs(graph: Graph) -> dict[str, str]:
         if node.op != "batchnorm" or len(node.inputs) != 1:
             continue
         source = by_name.get(node.inputs[0])
-        if source and source.op.startswith("conv") and consumers[source.name] == [node.name] and source.name not in graph.outputs:
+        if source and OPS[source.op].absorbs_batchnorm and consumers[source.name] == [node.name] and source.name not in graph.outputs:
             pairs[node.name] = source.name
     return pairs
 

@@ -136,7 +136,7 @@ def _key(key, spatial) -> dict:
         "choice": lambda: {"enum": list(key.choices)},
         "int_list": lambda: {"type": "array", "items": at_least(1), "minItems": 1},
     }
-    out = {"description": key.doc, "anyOf": [kinds[key.kind](), EXPRESSION]}
+    out = {"description": key.doc, "anyOf": [kinds[key.type](), EXPRESSION]}
     if key.default is not REQUIRED and key.default is not None:
         out["default"] = key.default
     return out

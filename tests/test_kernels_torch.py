@@ -222,6 +222,12 @@ def test_flatten_matches_torch():
     assert_close(ours("flatten", {}, x)[0], torch.flatten(T(x), 1))
 
 
+def test_identity_and_inference_dropout_match_torch():
+    x = rand(2, 3, 4, 5)
+    assert_close(ours("identity", {}, x)[0], torch.nn.Identity()(T(x)))
+    assert_close(ours("dropout", {"p": 0.5}, x)[0], F.dropout(T(x), 0.5, training=False))
+
+
 @pytest.mark.parametrize("groups", [2, 3, 4])
 def test_channel_shuffle_matches_torch(groups):
     x = rand(2, 12, 3, 3)

@@ -27,7 +27,7 @@ class Key:
     """One hyperparameter: its type, default and a line for the docs."""
 
     name: str
-    kind: str  # int | count | ints | padding | bool | float | fraction | choice | int_list | axis
+    type: str  # int | count | ints | padding | bool | float | fraction | choice | int_list | axis
     default: Any = REQUIRED
     doc: str = ""
     choices: tuple = ()
@@ -49,6 +49,8 @@ class Op:
     flops_per_element = 0  # elementwise FLOPs per output element (the documented convention)
     flops_doc = "0"
     elementwise = True  # shape-preserving; the lecture view folds these rows into the layer before
+    counts_as_layer = False  # a weighted layer that papers count in a network's depth (VGG-16's 16)
+    absorbs_batchnorm = False  # a batchnorm reading only this layer folds into its weights at inference
 
     def normalize(self, raw: dict) -> dict:
         """Check keys and types, fill defaults; raise OpError(key=...) for the offending key."""
@@ -105,6 +107,10 @@ class Op:
     def warnings(self, attrs: dict, in_shapes: list[tuple]) -> list[str]:
         return []
 
+    def filters(self, attrs: dict) -> int | None:
+        """How many filters the layer slides over its input (the lecture's "Filters" column), if any."""
+        return None
+
     def group(self, attrs: dict, in_shapes: list[tuple]) -> str:
         """The kind of layer for `--group-by op`."""
         return self.family
@@ -121,7 +127,7 @@ def fmt_shape(shape) -> str:
 
 
 def coerce(key: Key, value, spatial: int | None):
-    kind = key.kind
+    kind = key.type
     if kind in ("int", "count", "axis"):
         return _int(key, value, minimum={"int": 1, "count": 0, "axis": None}[kind])
     if kind == "ints":

@@ -11,6 +11,8 @@ from cnncost.ops.window import dropped_warnings, effective_kernel, output_size, 
 class Conv(Op):
     family = "conv"
     elementwise = False
+    counts_as_layer = True
+    absorbs_batchnorm = True
     flops_doc = "2·MACs, plus 1 per output element for the bias add"
 
     def __init__(self, spatial: int):
@@ -60,6 +62,9 @@ class Conv(Op):
             return []
         sizes, kernels, pad_list = self.geometry(attrs, in_shapes[0])
         return dropped_warnings(sizes, kernels, attrs["stride"], pad_list, silence="to read them, pad so that the last window reaches the end, or use `padding: same`")
+
+    def filters(self, attrs):
+        return attrs["out"]
 
     def group(self, attrs, in_shapes):
         groups = attrs["groups"]

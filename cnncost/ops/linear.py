@@ -14,6 +14,7 @@ class Linear(Op):
     doc = "fully connected layer applied to the last axis (PyTorch Linear)"
     keys = (Key("out", "int", doc="output features"), Key("bias", "bool", True, "add a learned bias"))
     elementwise = False
+    counts_as_layer = True
     flops_doc = "2·MACs, plus 1 per output element for the bias add"
 
     def output_shape(self, attrs, in_shapes):

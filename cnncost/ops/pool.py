@@ -14,7 +14,7 @@ class Pool(Op):
     elementwise = False
 
     def __init__(self, kind: str, spatial: int):
-        self.kind, self.spatial = kind, spatial
+        self.reduction, self.spatial = kind, spatial
         self.name = f"{kind}pool{spatial}d"
         self.doc = f"{spatial}-D {kind} pooling (PyTorch {kind.capitalize()}Pool{spatial}d)"
         self.flops_doc = "kernel−1 comparisons per output element" if kind == "max" else "kernel adds+divide per output element"
@@ -37,7 +37,7 @@ class Pool(Op):
         for k, p in zip(attrs["kernel"], attrs["padding"]):
             if 2 * p > k:
                 raise OpError(f"padding {p} must be at most half the kernel {k} (as in PyTorch)", "padding")
-        if self.kind == "avg":
+        if self.reduction == "avg":
             attrs.pop("dilation")
         return attrs
 
@@ -55,7 +55,7 @@ class Pool(Op):
 
     def flops(self, attrs, in_shapes, out_shape):
         window = prod(attrs["kernel"])
-        return prod(out_shape) * (window - 1 if self.kind == "max" else window)
+        return prod(out_shape) * (window - 1 if self.reduction == "max" else window)
 
     def window(self, attrs, in_shapes):
         _, kernels, pad_list = self.geometry(attrs, in_shapes[0])
@@ -75,7 +75,7 @@ class AdaptivePool(Op):
     flops_doc = "one comparison or add per input element"
 
     def __init__(self, kind: str, spatial: int):
-        self.kind, self.spatial = kind, spatial
+        self.reduction, self.spatial = kind, spatial
         self.name = f"adaptive_{kind}pool{spatial}d"
         self.doc = f"{spatial}-D adaptive {kind} pooling to a fixed output size"
         self.keys = (Key("output", "ints", doc="output size: int or one per spatial axis"),)
@@ -109,7 +109,7 @@ class GlobalPool(Op):
     flops_doc = "one comparison or add per input element"
 
     def __init__(self, kind: str):
-        self.kind = kind
+        self.reduction = kind
         self.name = f"global_{kind}pool"
         self.doc = f"global {kind} pooling over every spatial axis"
         self.keys = (Key("keepdims", "bool", False, "keep the spatial axes as size 1"),)

@@ -13,24 +13,24 @@ NOTE = (
 )
 
 
-def value_text(kind: str, value) -> str:
+def value_text(unit: str, value) -> str:
     if value is None or value == ():
         return "—"
-    if kind == "count":
+    if unit == "count":
         return units.count(value)
-    if kind == "bytes":
+    if unit == "bytes":
         return units.size(value)
-    if kind == "field":
+    if unit == "field":
         return str(value[0]) if len(set(value)) == 1 else "×".join(map(str, value))
-    if kind == "percent":
+    if unit == "percent":
         return f"{value:.2f}"
     return str(value)
 
 
-def versus_text(kind: str, versus) -> str:
+def versus_text(unit: str, versus) -> str:
     if versus is None:
         return ""
-    return f"{versus:+.2f} pt" if kind == "percent" else f"{versus:.2f}×"
+    return f"{versus:+.2f} pt" if unit == "percent" else f"{versus:.2f}×"
 
 
 def metrics_view(comparison) -> View:
@@ -38,8 +38,8 @@ def metrics_view(comparison) -> View:
 
     def cell(i):
         def text(row):
-            relative = versus_text(row.kind, row.versus[i])
-            return value_text(row.kind, row.values[i]) + (f" ({relative})" if relative else "")
+            relative = versus_text(row.unit, row.versus[i])
+            return value_text(row.unit, row.values[i]) + (f" ({relative})" if relative else "")
 
         return text
 
@@ -78,7 +78,7 @@ def to_json(comparison) -> str:
         "batch": first.batch,
         "dtype": first.dtype,
         "baseline": comparison.models[comparison.baseline],
-        "metrics": [{"key": row.key, "label": row.label, "kind": row.kind} for row in comparison.rows],
+        "metrics": [{"key": row.key, "label": row.label, "kind": row.unit, "unit": row.unit} for row in comparison.rows],
         "models": models,
     }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
@@ -104,8 +104,8 @@ def to_bars(comparison):
         largest = max(value for value in row.values if value is not None) or 1
         for i, model in enumerate(comparison.models):
             value = row.values[i] or 0
-            relative = versus_text(row.kind, row.versus[i]) or "baseline"
-            table.add_row(model, Bar(largest, 0, value, color="cyan"), value_text(row.kind, value), relative)
+            relative = versus_text(row.unit, row.versus[i]) or "baseline"
+            table.add_row(model, Bar(largest, 0, value, color="cyan"), value_text(row.unit, value), relative)
         parts.append(table)
     return Group(*parts)
 

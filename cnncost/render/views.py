@@ -124,7 +124,7 @@ def lecture_view(report: Report) -> View:
         Column("Layer", lambda r: r.name, numeric=False),
         Column("Input C", lambda r: r.input_shapes[0][0] if r.input_shapes else ""),
         Column("Input H/W", lambda r: _spatial(r.input_shapes[0]) if r.input_shapes else ""),
-        Column("Filters", lambda r: r.attrs.get("out", "") if r.op.startswith("conv") else ""),
+        Column("Filters", lambda r: _op(r).filters(r.attrs) or ""),
         Column("Kernel", attr("kernel")),
         Column("Stride", attr("stride")),
         Column("Pad", lambda r: _axis(r.attrs.get("padding")) if "kernel" in r.attrs else ""),
@@ -156,10 +156,14 @@ def kinds_view(report: Report) -> View:
     return View(f"{report.model} by kind of layer", columns, report.kinds, (), (conventions(report),), total_row)
 
 
-def _folded(row) -> bool:
+def _op(row):
     from cnncost.ops import OPS
 
-    return OPS[row.op].elementwise
+    return OPS[row.op]
+
+
+def _folded(row) -> bool:
+    return _op(row).elementwise
 
 
 def _per_axis(values: tuple) -> str:

@@ -31,7 +31,7 @@ class Spec:
     reference: dict = field(default_factory=dict)
     budget: dict = field(default_factory=dict)
     budget_locs: dict = field(default_factory=dict)
-    groups: tuple = ()
+    block_instances: tuple = ()  # every block instance and repeat, for the subtotal rows
 
 
 def load(source: str, input_shape: tuple | None = None) -> Spec:
@@ -60,8 +60,8 @@ def load_text(text: str, path: str = "<spec>", input_shape: tuple | None = None)
     nodes = [make_node(spec_node, expander, names) for spec_node in expander.nodes]
     outputs = [expander.resolve(Ref(top, name, where), names) for name, where in output_refs(doc, last)]
     graph = build_graph(shape, nodes, outputs, Location(path))
-    for group in expander.groups:
-        group.output = expander.resolve(expander.aliases[group.name], names)
+    for instance in expander.instances:
+        instance.output = expander.resolve(expander.aliases[instance.name], names)
     budget = doc.get("budget") or {}
     return Spec(
         name=_text(doc, "name"),
@@ -72,7 +72,7 @@ def load_text(text: str, path: str = "<spec>", input_shape: tuple | None = None)
         reference=dict(doc.get("reference") or {}),
         budget=dict(budget),
         budget_locs=dict(getattr(budget, "value_locs", {})),
-        groups=tuple(expander.groups),
+        block_instances=tuple(expander.instances),
     )
 
 

@@ -44,11 +44,11 @@ class NodeSpec:
 
 
 @dataclass
-class Group:
+class BlockInstance:
     """A block instance or a repeat: its rows share the `name.` prefix."""
 
     name: str
-    kind: str  # the block's name, or "<op or block> ×N" for a repeat
+    block: str  # the block's name, or "<op or block> ×N" for a repeat
     loc: Location
     output: str = ""  # the node whose output is the group's, filled in once names resolve
 
@@ -69,7 +69,7 @@ class Expander:
         self.blocks = blocks
         self.nodes: list[NodeSpec] = []
         self.aliases: dict[str, Ref] = {}
-        self.groups: list[Group] = []
+        self.instances: list[BlockInstance] = []
         self.count = 0
         self.sizes: dict[str, int] = {}  # block name -> smallest(block)
 
@@ -216,7 +216,7 @@ class Expander:
             raise CnnCostError("`first` must be a mapping of settings for the first repeat", params.value_loc("first"))
         if self.count + repeat * self.smallest(op) > MAX_NODES:  # refuse now, not after a million layers
             raise CnnCostError(f"the spec expands to more than {MAX_NODES:,} layers", where, "lower a repeat count")
-        self.groups.append(Group(full, f"{op} ×{repeat}", loc))
+        self.instances.append(BlockInstance(full, f"{op} ×{repeat}", loc))
         previous = inputs
         for index in range(repeat):
             args = _copy(params)
@@ -250,7 +250,7 @@ class Expander:
         inner.names[BLOCK_INPUT] = full + "." + BLOCK_INPUT
         if inputs:
             self.alias(inner.names[BLOCK_INPUT], inputs[0])
-        self.groups.append(Group(full, block_name, loc))
+        self.instances.append(BlockInstance(full, block_name, loc))
         inner.input_ref = Ref(inner, BLOCK_INPUT, loc) if inputs else None
         last = self.expand_list(inner, block["layers"])
         output = block.get("output", last)
