@@ -107,8 +107,8 @@ def check_spec(source: str, *, rules=(), cli_limits=None, batch=1, dtype="float3
     except CnnCostError as exc:
         if exc.location and path == source:  # failed while loading: the error names the resolved file
             path = exc.location.file
-        message = exc.message + (f" ({exc.hint})" if exc.hint else "")
-        return SpecResult(source, name, path, error=Finding("invalid", message, exc.location))
+        found = [Finding("invalid", e.message + (f" ({e.hint})" if e.hint else ""), e.location) for e in getattr(exc, "errors", (exc,))]
+        return SpecResult(source, name, path, findings=tuple(found[1:]), error=found[0])
     return SpecResult(source, name, path, budgets, tuple(findings), None, report.totals, tuple(c for c in checks if c))
 
 

@@ -59,7 +59,8 @@ def main(argv=None) -> None:
     try:
         code = cli.main(args=argv, prog_name="cnncost", standalone_mode=False)
     except CnnCostError as exc:
-        click.echo(_one_line(str(exc)), err=True)
+        for error in getattr(exc, "errors", (exc,)):  # several independent mistakes: one line each
+            click.echo(_one_line(str(error)), err=True)
         code = exc.exit_code
     except click.exceptions.NoArgsIsHelpError as exc:
         click.echo(exc.ctx.get_help(), err=True)

@@ -44,8 +44,8 @@ def budget_message(result, check) -> str:
 
 def problems(result) -> list[tuple]:
     """Every failure of one spec as (message, Location or None), in report order."""
-    if result.error:
-        return [(f"{result.name}: {result.error.message}", result.error.location)]
+    if result.error:  # with the spec's other independent mistakes, if it had several
+        return [(f"{result.name}: {item.message}", item.location) for item in (result.error, *result.findings)]
     out = [(budget_message(result, check), check.limit.location) for check in result.failed_budgets]
     return out + [(f"{result.name}: {finding.message}", finding.location) for finding in result.findings if finding.fails]
 
