@@ -49,6 +49,10 @@ for _command in COMMANDS:
     cli.add_command(_command)
 
 
+# click >= 8.2 raises this for a bare `cnncost`; 8.1 prints the help itself (an empty tuple catches nothing).
+NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 def main(argv=None) -> None:
     """Entry point: every user error becomes one line on stderr and exit code 2; failures exit 1.
 
@@ -62,7 +66,7 @@ def main(argv=None) -> None:
         for error in getattr(exc, "errors", (exc,)):  # several independent mistakes: one line each
             click.echo(_one_line(str(error)), err=True)
         code = exc.exit_code
-    except click.exceptions.NoArgsIsHelpError as exc:
+    except NO_ARGS_IS_HELP as exc:
         click.echo(exc.ctx.get_help(), err=True)
         code = 2
     except click.ClickException as exc:
