@@ -10,7 +10,6 @@ the analytic model, measured on the real arrays' nbytes).
 from __future__ import annotations
 
 import time
-import zlib
 from dataclasses import dataclass, field, replace
 from math import prod
 
@@ -20,8 +19,21 @@ from cnncost.errors import CnnCostError
 from cnncost.gcpause import gc_paused
 from cnncost.fold import fold_batchnorm, foldable_pairs
 from cnncost.graph import INPUT
+from cnncost.seeded import input_array, layer_rng, layer_weights
+
+
+def relative_error(ours, theirs) -> float:
+    """max |theirs − ours| / max |ours|; infinite when the shapes differ."""
+    import numpy as np
+
+    if ours.shape != theirs.shape:
+        return float("inf")
+    if not ours.size:
+        return 0.0
+    return float(np.abs(ours - theirs).max()) / (float(np.abs(ours).max()) or 1.0)
 
 FOLD_TOLERANCE = 1e-4  # float32: max |folded − unfolded| relative to max |unfolded|
+ENGINE_TOLERANCE = 1e-4  # float32: max |onnxruntime − numpy| relative to max |numpy|, per layer
 
 
 @dataclass(frozen=True)
@@ -34,6 +46,11 @@ class LayerCheck:
     actual_params: int
     predicted_macs: int
     actual_macs: int
+    engine_error: float | None = None  # with a second engine: max |theirs − numpy| / max |numpy| of this output
+
+    @property
+    def engine_ok(self) -> bool:
+        return self.engine_error is None or self.engine_error <= ENGINE_TOLERANCE
 
     @property
     def shape_ok(self) -> bool:
@@ -49,7 +66,7 @@ class LayerCheck:
 
     @property
     def ok(self) -> bool:
-        return self.shape_ok and self.params_ok and self.macs_ok
+        return self.shape_ok and self.params_ok and self.macs_ok and self.engine_ok
 
 
 @dataclass(frozen=True)
@@ -70,6 +87,7 @@ class VerifyResult:
     fold_error: float | None = None  # max relative difference folded vs unfolded, with --fold-bn
     folded_layers: int = 0
     notes: tuple = field(default=())
+    engine: str = "numpy"  # with "onnxruntime", each layer's output is also compared with onnxruntime's
 
     @property
     def peak_ok(self) -> bool:
@@ -93,6 +111,8 @@ class VerifyResult:
                 out.append(f"{c.name}: params predicted {c.predicted_params:,}, allocated {c.actual_params:,}")
             if not c.macs_ok:
                 out.append(f"{c.name}: MACs predicted {c.predicted_macs:,}, executed {c.actual_macs:,}")
+            if not c.engine_ok:
+                out.append(f"{c.name}: onnxruntime differs from numpy by {c.engine_error:.2e} (tolerance {ENGINE_TOLERANCE:.0e})")
         if not self.peak_ok:
             out.append(f"peak activation predicted {self.predicted_peak:,} B, measured {self.measured_peak:,} B")
         if not self.output_finite:
@@ -172,7 +192,8 @@ def check_indexable(graph, estimate: int) -> None:
 
 
 @gc_paused
-def verify_spec(spec, batch: int = 1, seed: int = 0, fold_bn: bool = False, max_memory: int | None = None, progress=None) -> VerifyResult:
+def verify_spec(spec, batch: int = 1, seed: int = 0, fold_bn: bool = False, max_memory: int | None = None, progress=None,
+                engine: str = "numpy") -> VerifyResult:
     """Analyse, refuse if the run would not fit, then run the forward pass and compare."""
     let_blas_threads_sleep()  # before the kernels load numpy; a no-op if numpy is already loaded
     report = analyze_spec(spec, batch=batch, dtype="float32")
@@ -191,8 +212,15 @@ def verify_spec(spec, batch: int = 1, seed: int = 0, fold_bn: bool = False, max_
     from cnncost.kernels import reuse_freed_memory
 
     reuse_freed_memory()  # each layer's fresh output reuses freed pages instead of faulting in new ones
+    reference = None
+    if engine == "onnxruntime":
+        from cnncost.interop.ort_engine import layer_outputs
+
+        reference = layer_outputs(spec, batch, seed)
+    elif engine != "numpy":
+        raise CnnCostError(f"unknown engine {engine!r}", None, "choose numpy or onnxruntime")
     run = ForwardRun(spec.graph, batch, seed, progress)
-    checks, output = run.execute(report)
+    checks, output = run.execute(report, reference)
     fold_error, folded = None, 0
     if fold_bn:
         fold_error, folded = _check_folding(spec, batch, seed, output, progress)
@@ -214,6 +242,7 @@ def verify_spec(spec, batch: int = 1, seed: int = 0, fold_bn: bool = False, max_
         output_finite=bool(np.isfinite(output).all()),
         fold_error=fold_error,
         folded_layers=folded,
+        engine=engine,
     )
 
 
@@ -253,38 +282,34 @@ class ForwardRun:
         self.peak, self.peak_layer, self.seconds, self.output = 0, INPUT, 0.0, None
 
     def rng(self, name: str):
-        import numpy as np
-
-        return np.random.default_rng([self.seed, zlib.crc32(name.encode())])
+        return layer_rng(self.seed, name)
 
     def input_array(self):
-        import numpy as np
-
-        rng = np.random.default_rng([self.seed, 0])
-        return rng.standard_normal((self.batch, *self.graph.input_shape), dtype=np.float32)
+        return input_array(self.seed, self.batch, self.graph.input_shape)
 
     def weights(self, node, input_shapes):
-        from cnncost.kernels import init_weights
-
         if node.name not in self.folds:
-            return init_weights(node.op, node.attrs, input_shapes, self.rng(node.name))
+            return layer_weights(node, input_shapes, self.seed)
         conv = self.original[node.name]
-        params, buffers = init_weights(conv.op, conv.attrs, input_shapes, self.rng(conv.name))
+        params, buffers = layer_weights(conv, input_shapes, self.seed)
         bn = self.original[self.folds[node.name]]
         out_shape = (self.batch, params["weight"].shape[0])
-        bn_params, bn_buffers = init_weights(bn.op, bn.attrs, [out_shape], self.rng(bn.name))
+        bn_params, bn_buffers = layer_weights(bn, [out_shape], self.seed)
         return fold_conv_weights(params, bn_params, bn_buffers, bn.attrs["eps"]), buffers
 
-    def execute(self, report):
+    def execute(self, report, reference: dict | None = None):
+        """Check every layer against the report and, given another engine's outputs by layer name, against those."""
         rows = {row.name: row for row in report.layers}
         checks = []
         for layer in [*self.layers(), *self.unused_layers(rows)]:
             row = rows[layer.node.name]
+            theirs = (reference or {}).get(layer.node.name)
             checks.append(
                 LayerCheck(
                     layer.node.name, layer.node.op, row.output_shape, tuple(layer.output.shape[1:]),
                     row.params, sum(int(a.size) for a in layer.params.values()),
                     row.macs, layer.macs,
+                    None if theirs is None else relative_error(layer.output, theirs),
                 )
             )
         order = {name: index for index, name in enumerate(rows)}

@@ -3,6 +3,8 @@ import csv
 import io
 import json
 
+import pytest
+
 from tests.conftest import ROOT
 
 
@@ -128,11 +130,12 @@ def test_readme_op_table_is_current():
     assert readme[start:end] == ops_markdown(), "regenerate with `cnncost ops --format markdown`"
 
 
-def test_summary_does_not_import_numpy():
+@pytest.mark.parametrize("module", ["numpy", "onnx", "onnxruntime", "torch"])
+def test_summary_does_not_import_numpy_or_any_extra(module):
     import subprocess
     import sys
 
-    code = "import sys; from cnncost.cli import main\ntry:\n main(['summary','vgg16','--format','json'])\nexcept SystemExit: pass\nprint('numpy' in sys.modules, file=sys.stderr)"
+    code = f"import sys; from cnncost.cli import main\ntry:\n main(['summary','vgg16','--format','json'])\nexcept SystemExit: pass\nprint({module!r} in sys.modules, file=sys.stderr)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stderr.strip().endswith("False")
 

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from cnncost.cli import catalog, checking, comparing, summary, verify
+from cnncost.cli import catalog, checking, comparing, interop, summary, verify
 from cnncost.cli.options import quiet_option
 from cnncost.errors import CnnCostError
 
@@ -24,6 +24,7 @@ COMMANDS = (
     checking.check,
     comparing.compare,
     comparing.diff,
+    interop.export,
 )
 
 

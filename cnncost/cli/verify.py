@@ -15,9 +15,11 @@ from cnncost.cli.output import check_output, emit, emit_rich, progress_bar
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
 @click.option("--fold-bn", is_flag=True, help="Also check that folding batchnorm into convs leaves the output unchanged.")
 @click.option("--max-memory", metavar="SIZE", help="Refuse runs estimated above this (e.g. 4GiB); default: half the available RAM.")
+@click.option("--engine", type=click.Choice(("numpy", "onnxruntime")), default="numpy", show_default=True,
+              help="onnxruntime: also run the exported ONNX graph (same weights and input) and compare every layer's output (extra 'onnx').")
 @output_option
 @force_option
-def verify(spec, input_shape, batch, seed, fmt, fold_bn, max_memory, output, force):
+def verify(spec, input_shape, batch, seed, fmt, fold_bn, max_memory, engine, output, force):
     """Run SPEC's forward pass in numpy and check every predicted shape, param count, MAC count and the peak memory."""
     from cnncost.spec import load
     from cnncost.units import parse_bytes
@@ -27,7 +29,7 @@ def verify(spec, input_shape, batch, seed, fmt, fold_bn, max_memory, output, for
     limit = parse_bytes(max_memory, "--max-memory") if max_memory else None
     loaded = load(spec, input_shape)
     with progress_bar(f"verify {loaded.name}", len(loaded.graph.nodes) * (2 if fold_bn else 1)) as advance:
-        result = verify_spec(loaded, batch=batch, seed=seed, fold_bn=fold_bn, max_memory=limit, progress=advance)
+        result = verify_spec(loaded, batch=batch, seed=seed, fold_bn=fold_bn, max_memory=limit, progress=advance, engine=engine)
     from cnncost.render import verify as render
 
     if fmt == "json":

@@ -29,12 +29,14 @@ def verify_to_dict(result) -> dict:
         "forward_seconds": round(result.forward_seconds, 4),
         "gmacs_per_second": round(result.gmacs_per_second, 2),
         "fold_bn": None if result.fold_error is None else {"folded_layers": result.folded_layers, "max_relative_error": result.fold_error},
+        "engine": result.engine,
         "layers": [
             {
                 "name": c.name, "op": c.op,
                 "shape": {"predicted": list(c.predicted_shape), "actual": list(c.actual_shape), "ok": c.shape_ok},
                 "params": {"predicted": c.predicted_params, "actual": c.actual_params, "ok": c.params_ok},
                 "macs": {"predicted": c.predicted_macs, "actual": c.actual_macs, "ok": c.macs_ok},
+                **({} if c.engine_error is None else {"engine": {"max_relative_error": c.engine_error, "ok": c.engine_ok}}),
             }
             for c in result.layers
         ],
@@ -54,13 +56,17 @@ def verify_to_rich(result, all_rows: bool = False):
 
     title = f"verify {result.model} — input {units.shape(result.input_shape)}, batch {result.batch}, seed {result.seed}"
     table = Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left")
-    for header, right in (("Layer", False), ("Op", False), ("Shape", False), ("", False), ("Params", True), ("", False), ("MACs", True), ("", False)):
+    compared = result.engine != "numpy"
+    columns = [("Layer", False), ("Op", False), ("Shape", False), ("", False), ("Params", True), ("", False), ("MACs", True), ("", False)]
+    columns += [(f"vs {result.engine}", True), ("", False)] if compared else []
+    for header, right in columns:
         table.add_column(header, justify="right" if right else "left")
     for c in result.layers:
         shape = units.shape(c.actual_shape) if c.shape_ok else f"{units.shape(c.predicted_shape)} ≠ {units.shape(c.actual_shape)}"
         params = f"{c.actual_params:,}" if c.params_ok else f"{c.predicted_params:,} ≠ {c.actual_params:,}"
         macs = f"{c.actual_macs:,}" if c.macs_ok else f"{c.predicted_macs:,} ≠ {c.actual_macs:,}"
-        table.add_row(c.name, c.op, shape, _mark(c.shape_ok), params, _mark(c.params_ok), macs, _mark(c.macs_ok))
+        engine = ([f"{c.engine_error:.1e}", _mark(c.engine_ok)] if c.engine_error is not None else ["not run", ""]) if compared else []
+        table.add_row(c.name, c.op, shape, _mark(c.shape_ok), params, _mark(c.params_ok), macs, _mark(c.macs_ok), *engine)
     lines = [table]
     peak = f"{units.size(result.measured_peak)} measured at {result.measured_peak_layer}, {units.size(result.predicted_peak)} predicted at {result.predicted_peak_layer}"
     lines.append(Text.assemble(("Peak activations: ", "bold"), peak, f"  {_mark(result.peak_ok)}"))
@@ -68,7 +74,11 @@ def verify_to_rich(result, all_rows: bool = False):
         lines.append(Text.assemble(("BN folding: ", "bold"), f"{result.folded_layers} batchnorms folded; folded vs unfolded output max relative error {result.fold_error:.1e}  {_mark(result.fold_ok)}"))
     lines.append(Text(f"Output finite: {_mark(result.output_finite)}.  Forward pass {result.forward_seconds:.2f} s, {result.gmacs_per_second:.1f} GMAC/s; memory estimate {units.size(result.estimate_bytes)}.", style="dim"))
     lines.append(Text("Method: numpy float32 forward on seeded random weights; params = elements allocated; MACs counted from the operands of the matmuls executed; peak = live arrays, each freed after its last reader, input counted.", style="dim"))
-    checks = 3 * len(result.layers) + 2 + (result.fold_error is not None)
+    engine_checks = sum(c.engine_error is not None for c in result.layers)
+    if compared:
+        lines.append(Text(f"Engine: each layer's output from {result.engine} (the exported ONNX graph, same weights and input) "
+                          f"against numpy: max |difference| / max |numpy| ≤ 1e-4.", style="dim"))
+    checks = 3 * len(result.layers) + engine_checks + 2 + (result.fold_error is not None)
     if result.passed:
         lines.append(Text(f"PASS: all {checks} checks agree", style="bold green"))
     else:
