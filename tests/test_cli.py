@@ -186,3 +186,12 @@ def test_ops_marks_required_keys_and_describes_each_op(cli):
     conv = lines.index(next(line for line in lines if line.startswith("conv2d ")))
     assert "out*" in lines[conv] and "kernel*" in lines[conv] and "stride=1" in lines[conv]
     assert lines[conv + 1].strip().lower().startswith(("2-d", "2d", "convolution", "a 2"))
+
+
+def test_a_piped_table_is_one_line_per_layer_with_every_cell(cli):
+    data = json.loads(cli("summary", "densenet121", "--format", "json").stdout)
+    lines = cli("summary", "densenet121").stdout.splitlines()
+    rows = [line for line in lines if line.split() and line.split()[0] in {layer["name"] for layer in data["layers"]}]
+    assert len(rows) == len(data["layers"])  # nothing wrapped onto a second line
+    first = data["layers"][0]  # conv0: 64×112×112 output, 64·3·7·7 = 9,408 params (torchvision densenet121)
+    assert rows[0].split()[:4] == [first["name"], first["op"], "64×112×112", "9.41"]

@@ -58,6 +58,11 @@ def emit_view(view, fmt: str, output: str | None) -> None:
         from cnncost.render.text import to_csv
 
         return emit(to_csv(view), output)
+    if output or not sys.stdout.isatty():  # for a file or a pipe: plain aligned text, linear in the rows
+        from cnncost.render.table import to_plain
+
+        text = to_plain(view)
+        return emit(text, output) if output else say(text)
     from cnncost.render.table import to_rich
 
     emit_rich(to_rich(view), output)
