@@ -636,3 +636,24 @@ def test_summary_does_not_load_the_workflow_modules():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.stderr.strip() == "[]", result.stderr
+
+
+def test_diff_aligns_auto_named_layers_by_structure(run, here):
+    # a conv-bn-relu 8→8 inserted before the 8→16 and 16→32 ones: a sequence alignment shows exactly those three
+    # layers added, where matching by name would pair the new conv2d_1 (8→8) with the old conv2d_1 (8→16) and
+    # report every later, renumbered layer as changed
+    unit = "  - conv2d: {{out: {}, kernel: 3, padding: 1}}\n  - batchnorm\n  - relu\n"
+    head = "name: n\ninput: 8x8x8\nlayers:\n"
+    here("old.yaml", head + unit.format(16) + unit.format(32))
+    here("new.yaml", head + unit.format(8) + unit.format(16) + unit.format(32))
+    data = json.loads(run("diff", "old.yaml", "new.yaml", "--format", "json").out)
+    assert [(layer["status"], layer["new"]["op"]) for layer in data["layers"]] == [("added", "conv2d"), ("added", "batchnorm"), ("added", "relu")]
+
+
+def test_diff_matches_user_named_layers_by_name(run, here):
+    here("old.yaml", "name: n\ninput: 3x8x8\nlayers:\n  - conv2d: {name: stem, out: 8, kernel: 3}\n  - relu: {name: act}\n")
+    here("new.yaml", "name: n\ninput: 3x8x8\nlayers:\n  - conv2d: {name: stem, out: 16, kernel: 3}\n  - relu: {name: act}\n")
+    data = json.loads(run("diff", "old.yaml", "new.yaml", "--format", "json").out)
+    # stem: 8·3·9 + 8 = 224 params → 16·3·9 + 16 = 448; act's output shape changes 8×6×6 → 16×6×6
+    assert [(layer["name"], layer["status"]) for layer in data["layers"]] == [("stem", "changed"), ("act", "changed")]
+    assert data["layers"][0]["old"]["params"] == 224 and data["layers"][0]["new"]["params"] == 448
