@@ -63,9 +63,11 @@ def emit_view(view, fmt: str, output: str | None) -> None:
 
         text = to_plain(view)
         return emit(text, output) if output else say(text)
+    from rich.console import Console
+
     from cnncost.render.table import to_rich
 
-    emit_rich(to_rich(view), output)
+    emit_rich(to_rich(view, Console().width), output)
 
 
 def say(text: str) -> None:

@@ -22,6 +22,7 @@ class Column:
     key: str = ""  # the CSV header: the JSON key of the same figure, where there is one
     text: Callable | None = None  # row -> shown text, when it needs more than the value (indent, a ⚠ mark)
     shown_in_tables: bool = True  # False: CSV only (e.g. warnings, which tables list under the table)
+    drop_order: int = 0  # on a narrow terminal, columns with drop_order 1 go first, then 2, ...; 0 never
 
     def shown(self, row) -> str:
         return self.text(row) if self.text else self.human(self.value(row))
@@ -68,15 +69,15 @@ def standard_view(report: Report, depth: int | None = None) -> View:
     columns = (
         Column("Layer", lambda r: r.name, numeric=False, key="name",
                text=lambda r: _indent(r, depth) + r.name + (" ⚠" if getattr(r, "warnings", ()) else "")),
-        Column("Op", lambda r: r.kind if isinstance(r, BlockRow) else r.op, numeric=False, key="op",
+        Column("Op", lambda r: r.kind if isinstance(r, BlockRow) else r.op, numeric=False, key="op", drop_order=3,
                text=lambda r: r.op if not isinstance(r, BlockRow) else f"{r.kind} ({r.layers} layers)"),
         Column("Output", lambda r: list(r.output_shape), units.shape, numeric=False, key="output_shape"),
         Column("Params", lambda r: r.params, units.count, key="params"),
         Column("MACs", lambda r: r.macs, units.count, key="macs"),
-        Column("FLOPs", lambda r: r.flops, units.count, key="flops"),
+        Column("FLOPs", lambda r: r.flops, units.count, key="flops", drop_order=1),
         Column("Activations", lambda r: r.activation_bytes, units.size, key="activation_bytes"),
         Column("Receptive field", lambda r: field_dicts(r.receptive_field, getattr(r, "global_context", False)),
-               numeric=False, key="receptive_field", text=_rf),
+               numeric=False, key="receptive_field", text=_rf, drop_order=2),
         Column("Warnings", lambda r: list(getattr(r, "warnings", ())), numeric=False, key="warnings", shown_in_tables=False),
     )
     t = report.totals
