@@ -12,3 +12,13 @@ def test_conventions_table_quotes_cnncost_resnet50():
     totals = cnncost.analyze("resnet50").totals
     assert (macs, flops) == (totals.macs, totals.flops)
     assert round(macs / 1e9, 2) == 4.09  # torchvision ResNet50_Weights.IMAGENET1K_V1: GFLOPS 4.09 (= MACs)
+
+
+def test_readme_and_help_name_the_source_not_the_seed():
+    from tests.conftest import run_cli
+
+    texts = [(ROOT / "README.md").read_text()] + [run_cli(*command, "--help").stdout for command in (["summary"], ["compare"], ["list"])]
+    texts.append(run_cli("list").stdout)
+    for text in texts:
+        assert "seed notes" not in text and "the seed's" not in text
+    assert "UM-CV lecture notes on CNN architectures" in texts[0]
