@@ -1,7 +1,7 @@
 """`cnncost check`: validate many specs and hold each to its budgets, reporting every spec however others fare.
 
-A spec passes when it loads, its shapes fit, every layer reaches the output, every budget holds and, with
---verify, the numpy forward pass agrees. Layer warnings are reported but fail the spec only with `strict`.
+A spec passes when it loads, its shapes fit, every budget holds and, with --verify, the numpy forward pass agrees.
+Layer warnings and unused layers (reaching no output: an auxiliary head) are reported but fail it only with `strict`.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ class Finding:
     check: str  # "invalid", "warning", "unused" or "verify"
     message: str
     location: Location | None = None
-    fails: bool = True  # False: reported only (a layer warning without --strict)
+    fails: bool = True  # False: reported only (a layer warning or unused layers, without --strict)
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def looks_like_spec(path: str) -> bool:
 def check_spec(source: str, *, rules=(), cli_limits=None, batch=1, dtype="float32", input_shape=None, args=None, verify=None, allow=(),
                optimizer=None, strict=False) -> SpecResult:
     """Check one spec; a CnnCostError becomes the result's `error` so that the other specs still run.
-    `allow` names finding checks ("warning", "unused") that are not reported; layer warnings fail only if `strict`."""
+    `allow` names finding checks ("warning", "unused") that are not reported; those fail only if `strict`."""
     from cnncost.analysis import analyze_spec
     from cnncost.spec import load
 
@@ -128,8 +128,10 @@ def layer_findings(spec, report, strict=True) -> list[Finding]:
         out.append(
             Finding(
                 "unused",
-                f"{len(report.unused)} layer(s) never reach the output: {names} (remove them, or set `output:`)",
+                f"{len(report.unused)} layer(s) never reach the output: {names} (they do not run: their params count, "
+                "their MACs do not; list them in `outputs:` if they should run, or remove them)",
                 where[report.unused[0]],
+                fails=strict,
             )
         )
     return out

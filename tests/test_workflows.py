@@ -209,11 +209,18 @@ def test_pyproject_unknown_key_is_an_error_with_its_line(run, here):
     assert result.code == 2 and "pyproject.toml:3:1: error: unknown key 'budget'" in result.err and "did you mean 'budgets'" in result.err
 
 
-def test_unreachable_layer_fails(run, here):
+def test_unused_layer_is_shown_and_fails_only_with_strict(run, here):
+    """Issue #11: `check` no longer fails on unused layers unless --strict (an auxiliary head is legitimate)."""
     here("net.yaml", "name: d\ninput: 3x8x8\nlayers:\n  - conv2d: {name: dead, out: 4, kernel: 1}\n  - relu: {inputs: input}\n")
     result = run("check", "net.yaml")
-    assert result.code == 1 and "never reach the output: dead" in result.out
-    assert run("check", "net.yaml", "--allow", "unused").code == 0
+    assert result.code == 0 and "net.yaml:4:5" in result.out and "never reach the output: dead" in result.out
+    assert "--strict" in result.out and "--allow unused" in result.out
+    strict = run("check", "net.yaml", "--strict")
+    assert strict.code == 1 and "never reach the output: dead" in strict.out
+    assert run("check", "net.yaml", "--strict", "--allow", "unused").code == 0
+    assert "dead" not in run("check", "net.yaml", "--allow", "unused").out
+    data = json.loads(run("check", "net.yaml", "--format", "json").out)
+    assert data["specs"][0]["status"] == "pass"
 
 
 def test_a_broken_spec_does_not_stop_the_others(run, here):

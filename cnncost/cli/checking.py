@@ -18,8 +18,8 @@ from cnncost.errors import CnnCostError
 @dtype_option
 @optimizer_option
 @click.option("--verify", is_flag=True, help="Also run the independent numpy forward pass and compare.")
-@click.option("--allow", type=click.Choice(("warning", "unused")), multiple=True, help="Do not report layer warnings, or do not fail on layers that never reach the output.")
-@click.option("--strict/--no-strict", default=None, help="Fail on layer warnings too (by default they are printed and pass).")
+@click.option("--allow", type=click.Choice(("warning", "unused")), multiple=True, help="Do not report layer warnings, or layers that never reach an output.")
+@click.option("--strict/--no-strict", default=None, help="Fail on layer warnings and unused layers too (by default they are printed and pass).")
 @click.option("--format", "fmt", type=click.Choice(("text", "github", "junit", "json")), default="text", show_default=True)
 @click.option("--junit-xml", "junit_file", type=click.Path(dir_okay=False), metavar="FILE", help="Also write a JUnit XML report to FILE, whatever --format prints.")
 @click.option("--report", "report_file", type=click.Path(dir_okay=False), metavar="FILE.html", help="Also write an HTML report: a section per spec, failing budgets highlighted.")

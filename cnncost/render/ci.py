@@ -50,11 +50,11 @@ def problems(result) -> list[tuple]:
 
 
 def notices(result) -> list[tuple]:
-    """Findings of one spec that are reported but do not fail it (layer warnings without --strict)."""
+    """Findings of one spec that are reported but do not fail it (layer warnings, unused layers, without --strict)."""
     return [(f"{result.name}: {finding.message}", finding.location) for finding in result.findings if not finding.fails]
 
 
-NOTICE_HINT = "warnings do not fail the check: --strict makes them fail, --allow warning hides them"
+NOTICE_HINT = "these do not fail the check: --strict makes them fail, --allow warning or --allow unused hides them"
 
 
 def summary_line(results) -> str:
