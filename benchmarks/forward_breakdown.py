@@ -38,7 +38,7 @@ class _TimedNumpy:
 
 
 def _one_pass(graph, batch: int, timed: _TimedNumpy) -> tuple[Counter, int]:
-    """Seconds per kind of work for one forward pass, and the MACs its matmuls executed."""
+    """Seconds per part of the work for one forward pass, and the MACs its matmuls executed."""
     seconds, macs = Counter(), 0
     before = timed.matmul_seconds
     for layer in ForwardRun(graph, batch, seed=0).layers():
@@ -50,7 +50,7 @@ def _one_pass(graph, batch: int, timed: _TimedNumpy) -> tuple[Counter, int]:
 
 
 def breakdown(graph, batch: int, passes: int = 3) -> tuple[Counter, int]:
-    """(seconds per kind of work in the fastest of `passes` passes, MACs executed) at `batch`."""
+    """(seconds per part of the work in the fastest of `passes` passes, MACs executed) at `batch`."""
     timed, original = _TimedNumpy(), counting.np
     counting.np = timed
     try:

@@ -104,8 +104,8 @@ def _print_breakdown(spec, batch: int, gemm: Gemm) -> None:
         return f"{macs / spent / 1e9:6.1f} GMAC/s {macs / spent / 1e9 / rate:5.0%} of GEMM"
 
     print(f"\n{spec.name}, batch {batch}: where the forward's {total:.3f} s go (fastest of 3 passes; GEMM {rate:.1f} GMAC/s)")
-    for kind, spent in seconds.most_common():
-        print(f"  {kind:<20} {spent * 1e3:8.1f} ms {spent / total:6.1%}")
+    for part, spent in seconds.most_common():
+        print(f"  {part:<20} {spent * 1e3:8.1f} ms {spent / total:6.1%}")
     for label, spent in (("all of it", total), ("matmuls alone", seconds[MATMULS]),
                          ("all but conv copies", total - seconds[CONV_COPIES])):
         print(f"  {label:<20} {spent * 1e3:8.1f} ms {share(spent)}")

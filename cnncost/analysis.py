@@ -117,7 +117,7 @@ def layer_row(node, shapes: dict, fields: dict, batch: int, element_bytes: int, 
         global_context=field_.global_context,
         unused=unused,
         warnings=warnings,
-        kind=op.group(node.attrs, in_shapes),
+        kind=op.kind_of(node.attrs, in_shapes),
         attrs=node.attrs,
         location=str(node.loc),
     )
@@ -210,7 +210,7 @@ def block_rows(instances, rows) -> tuple:
         out.append(
             BlockRow(
                 name=instance.name,
-                kind=instance.block,
+                block=instance.block,
                 depth=instance.name.count(".") + 1,
                 layers=layers,
                 output_shape=last.output_shape if last else (),

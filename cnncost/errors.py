@@ -84,7 +84,7 @@ class _Collect:
     def __enter__(self):
         return self
 
-    def __exit__(self, kind, error, trace):
+    def __exit__(self, exc_type, error, trace):
         if isinstance(error, CnnCostError):
             self.mistakes.add(error)
             return True

@@ -32,10 +32,10 @@ class LayerRow:
 
 @dataclass(frozen=True)
 class BlockRow:
-    """A block instance or repeat group, with the subtotals of the layers under its name."""
+    """A block instance, or a block's repeats taken together, with the subtotals of the layers under its name."""
 
     name: str
-    kind: str
+    block: str  # the block's name, or "<block> ×N" for its repeats
     depth: int
     layers: int
     output_shape: tuple
@@ -213,7 +213,7 @@ def _plain(value):
 
 def _block_dict(block: BlockRow) -> dict:
     """`receptive_field` keeps its first form, [[size, jump]] per axis; `receptive_field_axes` is the layers' form."""
-    out = asdict(block)
+    out = {"kind" if key == "block" else key: value for key, value in asdict(block).items()}  # JSON key kept
     out["receptive_field"] = [[_number(a.size), _number(a.jump)] for a in block.receptive_field]
     out["receptive_field_axes"] = field_dicts(block.receptive_field)
     return out

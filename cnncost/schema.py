@@ -80,7 +80,7 @@ def spec_schema(draft: str = "2020-12") -> dict:
         "budget": {
             "type": "object",
             "description": "limits for `cnncost check`; `layer_*` limits apply to every single layer",
-            "properties": {key: _amount(kind, f"limit on {key}") for key, kind in METRICS.items()},
+            "properties": {key: _amount(unit, f"limit on {key}") for key, unit in METRICS.items()},
             "additionalProperties": False,
         },
     }
@@ -141,7 +141,7 @@ def _op(op) -> dict:
 
 
 def _key(key, spatial) -> dict:
-    """One op key: its kind's schema, or an expression; with its doc and default for hover text."""
+    """One op key: its type's schema, or an expression; with its doc and default for hover text."""
     integer = {"type": "integer"}
     at_least = lambda low: {"type": "integer", "minimum": low}  # noqa: E731
     per_axis = lambda low: {  # noqa: E731
@@ -150,7 +150,7 @@ def _key(key, spatial) -> dict:
     number = {"type": "number", "exclusiveMinimum": 0}
     any_rank = lambda item: {"anyOf": [item, {"type": "array", "items": item, "minItems": spatial or 1, "maxItems": spatial or 3}]}  # noqa: E731
     pair = {"type": "array", "items": at_least(0), "minItems": 2, "maxItems": 2}
-    kinds = {
+    by_type = {
         "int": lambda: at_least(1),
         "counts": lambda: any_rank(at_least(0)),
         "sizes": lambda: any_rank(at_least(1)),
@@ -169,7 +169,7 @@ def _key(key, spatial) -> dict:
         "axis_list": lambda: {"type": "array", "items": integer, "minItems": 1},
         "shape": lambda: {"type": "array", "items": {"type": "integer", "minimum": -1}, "minItems": 1},
     }
-    out = {"description": key.doc, "anyOf": [kinds[key.type](), EXPRESSION]}
+    out = {"description": key.doc, "anyOf": [by_type[key.type](), EXPRESSION]}
     if key.default is not REQUIRED and key.default is not None:
         out["default"] = key.default
     return out
@@ -198,8 +198,8 @@ def _block_key(key: str) -> dict:
     }[key]
 
 
-def _amount(kind: str, description: str) -> dict:
+def _amount(unit: str, description: str) -> dict:
     """A count (5M, 600k, 1.2G) or a size (64MiB, 2GiB) as cnncost.units reads it, or a plain number."""
-    suffixes = "|".join(sorted((s for s in (BYTE_SUFFIXES if kind == "bytes" else COUNT_SUFFIXES) if s), key=len, reverse=True))
+    suffixes = "|".join(sorted((s for s in (BYTE_SUFFIXES if unit == "bytes" else COUNT_SUFFIXES) if s), key=len, reverse=True))
     pattern = rf"^\s*(\d+(\.\d+)?|\.\d+)\s*({suffixes})?\s*$"
     return {"description": description, "anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": pattern}]}

@@ -16,7 +16,7 @@ import pytest
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "verify_speed.py"
 ROW = re.compile(r"^(\w+)\s+(1|8)\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+\d+%\s+\d+%\s+(\d+%|-)\s+(\d+%|-)\s+(pass|FAIL.*)$")
 SECTION = re.compile(r"^(\w+), batch 8: where the forward's ([\d.]+) s go")
-KIND = re.compile(r"^  (\w[\w ]*?)\s+([\d.]+) ms\s+(?:[\d.]+%|[\d.]+ GMAC/s\s+(\d+)% of GEMM)$")
+PART = re.compile(r"^  (\w[\w ]*?)\s+([\d.]+) ms\s+(?:[\d.]+%|[\d.]+ GMAC/s\s+(\d+)% of GEMM)$")
 
 
 @pytest.mark.skipif(not SCRIPT.exists(), reason="benchmarks/ is not shipped in the package")
@@ -36,13 +36,13 @@ def test_verify_speed_prints_a_row_per_model_and_batch_with_checks():
 
 
 def _breakdowns(stdout: str) -> dict[str, dict[str, tuple[float, int | None]]]:
-    """model -> {kind or summary line: (ms, share of GEMM or None)} from the --breakdown sections."""
+    """model -> {part or summary line: (ms, share of GEMM or None)} from the --breakdown sections."""
     sections: dict[str, dict[str, tuple[float, int | None]]] = {}
     for line in stdout.splitlines():
         if section := SECTION.match(line):
             current = sections.setdefault(section[1], {"seconds": (float(section[2]) * 1e3, None)})
-        elif kind := KIND.match(line):
-            current[kind[1]] = (float(kind[2]), kind[3] and int(kind[3]))
+        elif part := PART.match(line):
+            current[part[1]] = (float(part[2]), part[3] and int(part[3]))
     return sections
 
 
@@ -53,14 +53,14 @@ def test_breakdown_accounts_for_the_whole_forward():
     assert result.returncode == 0, result.stderr
     alexnet = _breakdowns(result.stdout)["alexnet"]
     summaries = {"seconds", "all of it", "matmuls alone", "all but conv copies"}
-    kinds = {kind: ms for kind, (ms, _) in alexnet.items() if kind not in summaries}
+    parts = {part: ms for part, (ms, _) in alexnet.items() if part not in summaries}
     # the matmuls (convolution and linear), the rest of each convolution and of each linear layer, every other op
-    assert set(kinds) == {"matmuls", "conv copies", "linear", "relu", "lrn", "maxpool2d", "flatten", "dropout"}
+    assert set(parts) == {"matmuls", "conv copies", "linear", "relu", "lrn", "maxpool2d", "flatten", "dropout"}
     total = alexnet["all of it"][0]
-    assert sum(kinds.values()) == pytest.approx(total, abs=0.1 * len(kinds))  # each printed to 0.1 ms
+    assert sum(parts.values()) == pytest.approx(total, abs=0.1 * len(parts))  # each printed to 0.1 ms
     assert alexnet["seconds"][0] == pytest.approx(total, abs=1)
-    assert alexnet["matmuls alone"][0] == kinds["matmuls"]
-    assert alexnet["all but conv copies"][0] == pytest.approx(total - kinds["conv copies"], abs=0.2)
+    assert alexnet["matmuls alone"][0] == parts["matmuls"]
+    assert alexnet["all but conv copies"][0] == pytest.approx(total - parts["conv copies"], abs=0.2)
     # less time for the same MACs is a larger share of GEMM
     assert alexnet["matmuls alone"][1] >= alexnet["all but conv copies"][1] >= alexnet["all of it"][1]
 

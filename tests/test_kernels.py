@@ -233,7 +233,7 @@ def pool_out(size, k, s, p, d, ceil_mode):
     return out - 1 if ceil_mode and (out - 1) * s >= size + p else out
 
 
-def naive_pool(x, attrs, kind):
+def naive_pool(x, attrs, reduction):
     """Each output: max or mean over the window's taps start + j*d (start = i*s - p) that fall inside the input.
 
     Average divides by the window clipped to the padded input (count_include_pad) or by the real taps.
@@ -251,7 +251,7 @@ def naive_pool(x, attrs, kind):
             taps.append([t for t in range(start, start + dd * (k - 1) + 1, dd) if 0 <= t < n])
             divisor *= min(start + k, n + p) - start if attrs.get("count_include_pad") else len(taps[-1])
         window = x[(..., *np.ix_(*taps))].reshape(x.shape[:2] + (-1,))
-        y[(..., *pos)] = window.max(-1) if kind == "max" else window.sum(-1) / divisor
+        y[(..., *pos)] = window.max(-1) if reduction == "max" else window.sum(-1) / divisor
     return y
 
 
@@ -301,14 +301,14 @@ def test_avgpool_matches_definition(case):
     np.testing.assert_allclose(y, naive_pool(x, attrs, "mean"), rtol=RTOL, atol=ATOL)
 
 
-def naive_adaptive(x, output, kind):
+def naive_adaptive(x, output, reduction):
     """Bin i along an axis of n covers [floor(i*n/out), ceil((i+1)*n/out))."""
     x = x.astype(np.float64)
     y = np.zeros(x.shape[:2] + tuple(output))
     for pos in itertools.product(*map(range, output)):
         box = tuple(slice(i * n // o, -(-(i + 1) * n // o)) for i, n, o in zip(pos, x.shape[2:], output))
         window = x[(..., *box)].reshape(x.shape[:2] + (-1,))
-        y[(..., *pos)] = window.max(-1) if kind == "max" else window.mean(-1)
+        y[(..., *pos)] = window.max(-1) if reduction == "max" else window.mean(-1)
     return y
 
 
@@ -316,12 +316,12 @@ ADAPTIVE_CASES = [((2, 3, 7, 9), (3, 4)), ((1, 2, 5, 5), (5, 5)), ((1, 2, 4, 6),
                   ((1, 2, 5, 7, 3), (2, 3, 2)), ((1, 2, 6, 6), (1, 1))]
 
 
-@pytest.mark.parametrize("kind", ["max", "avg"])
+@pytest.mark.parametrize("reduction", ["max", "avg"])
 @pytest.mark.parametrize("shape, output", ADAPTIVE_CASES, ids=str)
-def test_adaptive_pool_matches_definition(kind, shape, output):
+def test_adaptive_pool_matches_definition(reduction, shape, output):
     x = rand(*shape)
-    y = run(f"adaptive_{kind}pool{len(shape) - 2}d", {"output": output}, x)[0]
-    np.testing.assert_allclose(y, naive_adaptive(x, output, "max" if kind == "max" else "mean"), rtol=RTOL, atol=ATOL)
+    y = run(f"adaptive_{reduction}pool{len(shape) - 2}d", {"output": output}, x)[0]
+    np.testing.assert_allclose(y, naive_adaptive(x, output, "max" if reduction == "max" else "mean"), rtol=RTOL, atol=ATOL)
 
 
 @pytest.mark.parametrize("shape", [(2, 3, 5), (2, 3, 4, 5), (2, 3, 2, 3, 4)])

@@ -81,7 +81,7 @@ def test_upsample_sizes_by_factor_and_size():
 
 
 def test_upsample_flops_per_mode():
-    # per output element: 0 for nearest; a multiply and an add per tap: 2^axes taps (linear family), 4² (bicubic)
+    # per output element: 0 for nearest; a multiply and an add per tap: 2^axes taps (linear modes), 4² (bicubic)
     assert layer("upsample: {scale: 2}", "3x4x4").flops == 0
     assert layer("upsample: {scale: 2, mode: linear}", "3x4").flops == 2 * 2 * (3 * 8)
     assert layer("upsample: {scale: 2, mode: bilinear}", "3x4x4").flops == 2 * 4 * (3 * 8 * 8)

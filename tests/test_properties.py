@@ -148,30 +148,30 @@ def next_layer(draw, tensors: dict, current: str, index: int):
     shape = tensors[current]
     rank = len(shape) - 1
     spatial = ["conv", "conv", "conv", "pool", "pool", "adaptive", "global", "decoder", "decoder", "border"] if rank else []
-    kind = draw(st.sampled_from([*spatial, "merge", "merge", "activation", "norm", "route", "linear", "flatten",
+    choice = draw(st.sampled_from([*spatial, "merge", "merge", "activation", "norm", "route", "linear", "flatten",
                                  "permute", "reshape", "scale", "matmul", "reduce"]))
-    if kind == "conv":
+    if choice == "conv":
         op = f"conv{rank}d"
         return op, draw(window_layer(op, shape))
-    if kind == "pool":
+    if choice == "pool":
         op = f"{draw(st.sampled_from(['max', 'avg']))}pool{rank}d"
         return op, draw(window_layer(op, shape))
-    if kind == "adaptive":
+    if choice == "adaptive":
         output = [draw(st.integers(1, n + 2)) for n in shape[1:]]
         return f"adaptive_{draw(st.sampled_from(['avg', 'max']))}pool{rank}d", {"output": output}
-    if kind == "global":
+    if choice == "global":
         return f"global_{draw(st.sampled_from(['avg', 'max']))}pool", {"keepdims": draw(st.booleans())}
-    if kind == "decoder":
+    if choice == "decoder":
         return draw(decoder_layer(shape))
-    if kind == "border":
+    if choice == "border":
         return draw(border_layer(tensors, shape))
-    if kind == "linear":
+    if choice == "linear":
         return "linear", {"out": draw(st.integers(1, 6)), "bias": draw(st.booleans())}
-    if kind == "flatten":
+    if choice == "flatten":
         return "flatten", {}
-    if kind == "permute":
+    if choice == "permute":
         return "permute", {"axes": draw(st.permutations(range(len(shape))))}
-    if kind == "reshape":  # split the elements into two or three factors, one of them sometimes inferred
+    if choice == "reshape":  # split the elements into two or three factors, one of them sometimes inferred
         total = prod(shape)
         first = draw(st.sampled_from(divisors(total)))
         sizes = [first, total // first]
@@ -181,19 +181,19 @@ def next_layer(draw, tensors: dict, current: str, index: int):
         if draw(st.booleans()):
             sizes[draw(st.integers(0, len(sizes) - 1))] = -1
         return "reshape", {"shape": sizes}
-    if kind == "scale":
+    if choice == "scale":
         return "scale", {"axis": draw(st.integers(-len(shape), len(shape) - 1))}
-    if kind == "reduce":
+    if choice == "reduce":
         axes = draw(st.lists(st.integers(0, len(shape) - 1), min_size=1, max_size=len(shape), unique=True))
         keepdims = draw(st.booleans()) or len(axes) == len(shape)
         return draw(st.sampled_from(["mean", "sum", "amax"])), {"axes": axes, "keepdims": keepdims}
-    if kind == "matmul":  # against a tensor whose second-to-last axis matches, or this one's own transpose
+    if choice == "matmul":  # against a tensor whose second-to-last axis matches, or this one's own transpose
         partners = [name for name, s in tensors.items() if len(s) == len(shape) >= 2 and s[-2] == shape[-1]
                     and all(a == b or 1 in (a, b) for a, b in zip(s[:-2], shape[:-2]))]
         if partners:
             return "matmul", {"inputs": [current, draw(st.sampled_from(partners))]}
         return "permute", {"axes": list(range(len(shape)))}
-    if kind == "activation":
+    if choice == "activation":
         op = draw(st.sampled_from([*ACTIVATIONS, "leaky_relu", "gelu", "softmax", "dropout", "prelu", "elu", "mish",
                                    "softplus", "hardtanh"]))
         low = draw(st.floats(-3, 2, allow_nan=False))
@@ -208,7 +208,7 @@ def next_layer(draw, tensors: dict, current: str, index: int):
             "dropout": {"p": draw(st.floats(0, 1))},
         }
         return op, extra.get(op, {})
-    if kind == "norm":
+    if choice == "norm":
         op = draw(st.sampled_from(["batchnorm", "instancenorm", "groupnorm", "layernorm", "lrn"]))
         extra = {
             "batchnorm": {"affine": draw(st.booleans())},
@@ -219,7 +219,7 @@ def next_layer(draw, tensors: dict, current: str, index: int):
         }
         return op, extra[op]
     channels = shape[0]
-    if kind == "route":
+    if choice == "route":
         op = draw(st.sampled_from(["chunk", "split", "channel_shuffle"]))
         if op == "chunk":
             chunks = draw(st.integers(1, channels))

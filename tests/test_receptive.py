@@ -314,29 +314,29 @@ def networks(draw):
     spec_input = "2x" + "x".join([str(size)] * spatial)
     main = {}  # the chain's layers so far, by name: what a crop may take its size `like`
     for index in range(draw(st.integers(1, 5))):
-        kind = draw(st.sampled_from(["chain", "chain", "branch", "gate", "decoder", "border"]))
+        choice = draw(st.sampled_from(["chain", "chain", "branch", "gate", "decoder", "border"]))
         name = f"l{index}"
         shape = _shape_of(spec_input, lines, current)
         if shape is None:
             break
         smallest = min(shape[1:])
         before = len(lines)
-        if kind == "decoder" and max(shape[1:]) > 24:  # keep the maps small: one gradient per output element
-            kind = "chain"
-        if kind == "chain":
+        if choice == "decoder" and max(shape[1:]) > 24:  # keep the maps small: one gradient per output element
+            choice = "chain"
+        if choice == "chain":
             lines.append(f"  - {draw(window_layer(spatial, smallest))[:-1]}, name: {name}, inputs: {current}}}")
-        elif kind == "branch":
+        elif choice == "branch":
             # two 'same'-padded stride-1 convs of different kernels keep the size, with offset views
             k1, k2 = draw(st.integers(1, 4)), draw(st.integers(1, 4))
             merge = draw(st.sampled_from(["add", "concat"]))
             lines.append(f"  - conv{spatial}d: {{out: 2, kernel: {k1}, padding: same, name: {name}a, inputs: {current}}}")
             lines.append(f"  - conv{spatial}d: {{out: 2, kernel: {k2}, padding: same, name: {name}b, inputs: {current}}}")
             lines.append(f"  - {merge}: {{name: {name}, inputs: [{name}a, {name}b]}}")
-        elif kind == "gate":
+        elif choice == "gate":
             lines.append(f"  - global_avgpool: {{keepdims: true, name: {name}g, inputs: {current}}}")
             lines.append(f"  - sigmoid: {{name: {name}s}}")
             lines.append(f"  - mul: {{name: {name}, inputs: [{current}, {name}s]}}")
-        elif kind == "decoder":
+        elif choice == "decoder":
             lines += draw(decoder_layers(spatial, shape, name, current))
         else:
             lines.append(draw(border_layer(shape, name, current, main)))

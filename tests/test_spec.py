@@ -54,7 +54,7 @@ def test_block_subtotals_add_up():
     assert blocks["layer2"].params == blocks["layer2.0"].params + blocks["layer2.1"].params
     # layer2.0: 3×3 16→32, 3×3 32→32, 1×1 16→32, no biases
     assert blocks["layer2.0"].params == 32 * 16 * 9 + 32 * 32 * 9 + 32 * 16
-    assert blocks["layer2"].kind == "basic ×2" and blocks["layer2.0"].kind == "basic"
+    assert blocks["layer2"].block == "basic ×2" and blocks["layer2.0"].block == "basic"
 
 
 def test_depth_collapse_shows_blocks_at_that_depth():

@@ -218,9 +218,9 @@ def _reduce(g: _Graph, node, x, rank):
     axes = sorted(int(a) % (in_rank + 1) for a in axes)
     if 0 in axes:
         return None
-    kind = {"ReduceMean": "avg", "ReduceMax": "max"}.get(node.op_type)
-    if kind and axes == list(range(2, in_rank + 1)):
-        return [Layer(f"global_{kind}pool", node.output[0], x, {"keepdims": keep})]
+    reduction = {"ReduceMean": "avg", "ReduceMax": "max"}.get(node.op_type)
+    if reduction and axes == list(range(2, in_rank + 1)):
+        return [Layer(f"global_{reduction}pool", node.output[0], x, {"keepdims": keep})]
     op = {"ReduceMean": "mean", "ReduceMax": "amax", "ReduceSum": "sum"}[node.op_type]
     return [Layer(op, node.output[0], x, {"axes": [a - 1 for a in axes], "keepdims": keep})]
 
@@ -423,7 +423,7 @@ def _adaptive_bins(g: _Graph, node, consumed):
     bin [floor(i·n/o), ceil((i+1)·n/o)) and a Concat: how a pooling whose bins do not divide evenly is exported."""
     source = node.input[0]
     rank = len(g.shape(source))  # channels + spatial axes; ONNX numbers the spatial axes 2 … rank
-    absorbed, outputs, kinds, first, tensor = [], [], set(), node, source
+    absorbed, outputs, reduce_ops, first, tensor = [], [], set(), node, source
     for axis in range(2, rank + 1):
         if first is None or first.input[0] != tensor:
             return None
@@ -431,16 +431,16 @@ def _adaptive_bins(g: _Graph, node, consumed):
         if found is None:
             return None
         concat, reduce_op, nodes = found
-        kinds.add(reduce_op)
+        reduce_ops.add(reduce_op)
         outputs.append(len(concat.input))
         absorbed += [*nodes, concat]
         tensor = concat.output[0]
         # the next axis's first bin: a Slice of this result starting at 0 there (_bins_of checks every bin's bounds)
         first = next((r for r in g.readers.get(tensor, []) if r.op_type == "Slice" and (_slice_bounds(g, r) or ())[:2] == (axis + 1, 0)), None)
-    if len(kinds) != 1:
+    if len(reduce_ops) != 1:
         return None
     consumed.update(id(n) for n in absorbed)
-    op = f"adaptive_{'avg' if kinds == {'ReduceMean'} else 'max'}pool{rank - 1}d"
+    op = f"adaptive_{'avg' if reduce_ops == {'ReduceMean'} else 'max'}pool{rank - 1}d"
     return [Layer(op, tensor, [source], {"output": outputs})]
 
 

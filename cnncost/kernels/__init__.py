@@ -13,9 +13,9 @@ from .memory import reuse_freed_memory
 
 __all__ = ["KERNEL_OPS", "MacCounter", "counted_matmul", "fold_weights", "forward", "init_weights", "reuse_freed_memory", "workspace_bytes"]
 
-_FAMILIES = (border, conv, conv_transpose, pool, norm, activation, linear, merge, reshape, resample)
-_KERNELS: dict[str, Kernel] = {name: k for family in _FAMILIES for name, k in family.KERNELS.items()}
-assert len(_KERNELS) == sum(len(family.KERNELS) for family in _FAMILIES), "an op name is defined by two families"
+_MODULES = (border, conv, conv_transpose, pool, norm, activation, linear, merge, reshape, resample)
+_KERNELS: dict[str, Kernel] = {name: k for module in _MODULES for name, k in module.KERNELS.items()}
+assert len(_KERNELS) == sum(len(module.KERNELS) for module in _MODULES), "an op name is defined by two modules"
 
 KERNEL_OPS = frozenset(_KERNELS)
 

@@ -1,4 +1,4 @@
-"""What every kernel is made of, so the family modules only say what is particular to them."""
+"""What every kernel is made of, so the modules of each kind of op only say what is particular to them."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -62,7 +62,7 @@ def _taps(mode: str, n: int, out: int, scale, corners: bool) -> list[tuple[np.nd
 
 def _copies_same_size_axis(mode: str, axes: int) -> bool:
     """Whether PyTorch (2.13, CPU) copies an axis whose size a non-unit factor leaves unchanged (floor(8·1.1) = 8)
-    instead of resampling it with the factor's coordinates: the linear family and 2-D nearest do; bicubic and
+    instead of resampling it with the factor's coordinates: the linear modes and 2-D nearest do; bicubic and
     1-D and 3-D nearest do not. Measured, not documented."""
     return mode in ("linear", "bilinear", "trilinear") or (mode == "nearest" and axes == 2)
 

@@ -8,7 +8,7 @@ from cnncost.ops.base import SAVES_INPUT, SAVES_OUTPUT, Key, Op, OpError, Saved,
 
 
 class Activation(Op):
-    family = "activation"
+    kind = "activation"
 
     def __init__(self, name: str, flops: int, formula: str, keys: tuple = (), saves: str = "input", in_place: bool = False):
         self.name, self.flops_per_element, self.keys = name, flops, keys
@@ -49,7 +49,7 @@ class HardTanh(Activation):
 
 class Softmax(Op):
     name = "softmax"
-    family = "activation"
+    kind = "activation"
     doc = "softmax along one per-sample axis (0 = channels)"
     keys = (Key("axis", "axis", 0, "per-sample axis; 0 = channels, negative counts from the end"),)
     flops_per_element = 3

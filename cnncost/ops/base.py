@@ -57,7 +57,7 @@ class Op:
     """Base op: elementwise, shape-preserving, no parameters, no MACs; subclasses override."""
 
     name = ""
-    family = "other"  # module it is documented under
+    kind = "other"  # the kind of layer for `--group-by op`, unless kind_of says more
     doc = ""
     keys: tuple[Key, ...] = ()
     spatial: int | None = None  # number of spatial axes the op requires, None = any
@@ -142,9 +142,9 @@ class Op:
         """How many filters the layer slides over its input (the lecture's "Filters" column), if any."""
         return None
 
-    def group(self, attrs: dict, in_shapes: list[tuple]) -> str:
-        """The kind of layer for `--group-by op`."""
-        return self.family
+    def kind_of(self, attrs: dict, in_shapes: list[tuple]) -> str:
+        """The kind of layer for `--group-by op` (a depthwise conv is not a 3×3 conv)."""
+        return self.kind
 
 
 def unknown_key_message(name: str, known, what: str) -> str:
@@ -170,50 +170,50 @@ def fmt_shape(shape) -> str:
 
 
 def coerce(key: Key, value, spatial: int | None):
-    kind = key.type
-    if kind in ("int", "count", "axis"):
-        return _int(key, value, minimum={"int": 1, "count": 0, "axis": None}[kind])
-    if kind == "ints":
+    key_type = key.type
+    if key_type in ("int", "count", "axis"):
+        return _int(key, value, minimum={"int": 1, "count": 0, "axis": None}[key_type])
+    if key_type == "ints":
         return _per_axis(key, value, spatial, minimum=0 if key.name == "padding" else 1)
-    if kind in ("counts", "sizes"):
-        return _axes(key, value, spatial, lambda item: _int(key, item, 0 if kind == "counts" else 1))
-    if kind == "pairs":
+    if key_type in ("counts", "sizes"):
+        return _axes(key, value, spatial, lambda item: _int(key, item, 0 if key_type == "counts" else 1))
+    if key_type == "pairs":
         return _pairs(key, value, spatial)
-    if kind == "scale":
+    if key_type == "scale":
         return _scale(key, value, spatial)
-    if kind == "layer":
+    if key_type == "layer":
         if not isinstance(value, str) or not value:
             raise OpError(f"{key.name!r} must be a layer name, not {value!r}", key.name)
         return value
-    if kind == "padding":
+    if key_type == "padding":
         if isinstance(value, str):
             if value not in ("same", "valid"):
                 raise OpError(f"{key.name!r} must be an integer, a list, 'same' or 'valid', not {value!r}", key.name)
             return value
         return _per_axis(key, value, spatial, minimum=0)
-    if kind == "bool":
+    if key_type == "bool":
         if not isinstance(value, bool):
             raise OpError(f"{key.name!r} must be true or false, not {value!r}", key.name)
         return value
-    if kind in ("float", "fraction"):
+    if key_type in ("float", "fraction"):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
             raise OpError(f"{key.name!r} must be a number, not {value!r}", key.name)
-        if kind == "fraction" and not 0 <= value <= 1:
+        if key_type == "fraction" and not 0 <= value <= 1:
             raise OpError(f"{key.name!r} must be between 0 and 1, not {value!r}", key.name)
         return float(value)
-    if kind == "choice":
+    if key_type == "choice":
         if value not in key.choices:
             raise OpError(f"{key.name!r} must be one of {', '.join(map(str, key.choices))}, not {value!r}", key.name)
         return value
-    if kind == "int_list":
+    if key_type == "int_list":
         if not isinstance(value, list) or not value:
             raise OpError(f"{key.name!r} must be a non-empty list of integers, not {value!r}", key.name)
         return tuple(_int(key, item, minimum=1) for item in value)
-    if kind in ("axis_list", "shape"):  # per-sample axes (negative from the end), or sizes with one −1: the op checks range
+    if key_type in ("axis_list", "shape"):  # per-sample axes (negative from the end), or sizes with one −1: the op checks range
         if not isinstance(value, list) or not value:
             raise OpError(f"{key.name!r} must be a non-empty list of integers, not {value!r}", key.name)
         return tuple(_int(key, item, minimum=None) for item in value)
-    raise AssertionError(kind)
+    raise AssertionError(key_type)
 
 
 def _int(key: Key, value, minimum):

@@ -14,7 +14,7 @@ def _spatial_axes(op: Op, shape: tuple) -> int:
 
 class Pad(Op):
     name = "pad"
-    family = "border"
+    kind = "border"
     doc = ("grow each spatial axis by (before, after) elements, as torch.nn.functional.pad (lists in spec axis order, "
            "first spatial axis first)")
     elementwise = False
@@ -68,7 +68,7 @@ class Crop(Op):
     """Cut a window out of every spatial axis; with `like`, the size of another layer (U-Net's crop-and-copy)."""
 
     name = "crop"
-    family = "border"
+    kind = "border"
     doc = ("cut each spatial axis to `size`, or to the spatial size of layer `like`; centred (the odd pixel of an "
            "uneven margin is cut after) unless `offset` is given")
     elementwise = False

@@ -10,7 +10,7 @@ from cnncost.ops.window import Window, dropped_warnings, effective_kernel, outpu
 
 
 class Conv(Op):
-    family = "conv"
+    kind = "conv"
     elementwise = False
     counts_as_layer = True
     absorbs_batchnorm = True
@@ -72,7 +72,7 @@ class Conv(Op):
     def filters(self, attrs):
         return attrs["out"]
 
-    def group(self, attrs, in_shapes):
+    def kind_of(self, attrs, in_shapes):
         groups = attrs["groups"]
         if groups > 1 and groups == in_shapes[0][0]:
             return "depthwise conv"
@@ -144,7 +144,7 @@ class ConvTranspose(Conv):
             return []
         return [f"the stride is larger than the kernel's span ({', '.join(gaps)}): some outputs receive no input, only the bias"]
 
-    def group(self, attrs, in_shapes):
+    def kind_of(self, attrs, in_shapes):
         return "×".join(map(str, attrs["kernel"])) + " transposed conv"
 
 

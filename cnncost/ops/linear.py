@@ -10,7 +10,7 @@ from cnncost.ops.window import sliding, whole
 
 class Linear(Op):
     name = "linear"
-    family = "linear"
+    kind = "linear"
     doc = "fully connected layer applied to the last axis (PyTorch Linear)"
     keys = (
         Key("out", "int", doc="output features"),
@@ -57,7 +57,7 @@ class Scale(Op):
     """A learned multiplier per element of one axis: ConvNeXt's layer scale (gamma·x, gamma of shape C×1×1)."""
 
     name = "scale"
-    family = "linear"
+    kind = "linear"
     doc = "multiply by a learned value per element of one per-sample axis (layer scale)"
     keys = (Key("axis", "axis", 0, "per-sample axis the multipliers run along; 0 = channels, negative from the end"),)
     flops_per_element = 1
@@ -67,7 +67,7 @@ class Scale(Op):
         per_sample_axes([attrs["axis"]], in_shapes[0], "axis")
         return in_shapes[0]
 
-    def group(self, attrs, in_shapes):
+    def kind_of(self, attrs, in_shapes):
         return "layer scale"  # not a linear layer in `--group-by op`: no MACs, one weight per channel
 
     def params(self, attrs, in_shapes):

@@ -10,7 +10,7 @@ from cnncost.ops.window import sliding, whole
 
 class Add(Op):
     name = "add"
-    family = "merge"
+    kind = "merge"
     doc = "elementwise sum of inputs of one shape (residual connection)"
     arity = (2, None)
     flops_doc = "inputs−1 per output element"
@@ -60,7 +60,7 @@ def _broadcast(a: tuple, b: tuple) -> tuple:
 
 class Concat(Op):
     name = "concat"
-    family = "merge"
+    kind = "merge"
     doc = "join inputs along one axis (default channels); other axes must match"
     keys = (Key("axis", "axis", 0, "per-sample axis to join along; 0 = channels"),)
     arity = (2, None)
@@ -86,7 +86,7 @@ class MatMul(Op):
     """
 
     name = "matmul"
-    family = "merge"
+    kind = "merge"
     doc = "batched matrix product over the last two per-sample axes, (…, M, K) @ (…, K, N), leading axes broadcast"
     arity = (2, 2)
     elementwise = False

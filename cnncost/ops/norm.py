@@ -11,7 +11,7 @@ EPS = Key("eps", "float", 1e-5, "added to the variance")
 
 class BatchNorm(Op):
     name = "batchnorm"
-    family = "normalization"
+    kind = "normalization"
     doc = "batch normalization over the channel axis (PyTorch BatchNorm1d/2d/3d), inference mode"
     keys = (EPS, Key("affine", "bool", True, "learn a scale and shift per channel (2·C parameters)"))
     flops_per_element = 2
@@ -31,7 +31,7 @@ class BatchNorm(Op):
 class StatNorm(Op):
     """Norms that compute statistics per sample: 5 FLOPs per element for them, plus 2 for the affine."""
 
-    family = "normalization"
+    kind = "normalization"
     flops_doc = "5 per element (mean, variance, normalize), +2 with affine"
 
     def flops(self, attrs, in_shapes, out_shape):
@@ -96,7 +96,7 @@ class LayerNorm(StatNorm):
 
 class LocalResponseNorm(Op):
     name = "lrn"
-    family = "normalization"
+    kind = "normalization"
     doc = "local response normalization across channels (AlexNet; PyTorch LocalResponseNorm)"
     keys = (
         Key("size", "int", doc="number of neighbouring channels"),

@@ -17,23 +17,23 @@ def _saved_by(reduction: str, out_shape: tuple) -> tuple:
 
 
 class Pool(Op):
-    family = "pooling"
+    kind = "pooling"
     elementwise = False
 
-    def __init__(self, kind: str, spatial: int):
-        self.reduction, self.spatial = kind, spatial
-        self.name = f"{kind}pool{spatial}d"
-        self.doc = f"{spatial}-D {kind} pooling (PyTorch {kind.capitalize()}Pool{spatial}d)"
-        self.flops_doc = "kernel−1 comparisons per output element" if kind == "max" else "kernel adds+divide per output element"
+    def __init__(self, reduction: str, spatial: int):
+        self.reduction, self.spatial = reduction, spatial
+        self.name = f"{reduction}pool{spatial}d"
+        self.doc = f"{spatial}-D {reduction} pooling (PyTorch {reduction.capitalize()}Pool{spatial}d)"
+        self.flops_doc = "kernel−1 comparisons per output element" if reduction == "max" else "kernel adds+divide per output element"
         keys = [
             Key("kernel", "ints", doc="window size: int or one per spatial axis"),
             Key("stride", "ints", None, "step between windows (default: the kernel size)"),
             Key("padding", "ints", 0, "implicit padding on each side (−inf for max, 0 for avg)"),
         ]
-        if kind == "max":
+        if reduction == "max":
             keys.append(Key("dilation", "ints", 1, "spacing between window taps"))
         keys.append(Key("ceil_mode", "bool", False, "round the output size up instead of down"))
-        if kind == "avg":
+        if reduction == "avg":
             keys.append(Key("count_include_pad", "bool", True, "divide by the full window including padding"))
         self.keys = tuple(keys)
 
@@ -80,14 +80,14 @@ class Pool(Op):
 class AdaptivePool(Op):
     """PyTorch's adaptive pooling: bin i spans [floor(i·n/o), ceil((i+1)·n/o))."""
 
-    family = "pooling"
+    kind = "pooling"
     elementwise = False
     flops_doc = "one comparison or add per input element"
 
-    def __init__(self, kind: str, spatial: int):
-        self.reduction, self.spatial = kind, spatial
-        self.name = f"adaptive_{kind}pool{spatial}d"
-        self.doc = f"{spatial}-D adaptive {kind} pooling to a fixed output size"
+    def __init__(self, reduction: str, spatial: int):
+        self.reduction, self.spatial = reduction, spatial
+        self.name = f"adaptive_{reduction}pool{spatial}d"
+        self.doc = f"{spatial}-D adaptive {reduction} pooling to a fixed output size"
         self.keys = (Key("output", "ints", doc="output size: int or one per spatial axis"),)
 
     def output_shape(self, attrs, in_shapes):
@@ -117,14 +117,14 @@ def _bins(size: int, out: int) -> Window:
 class GlobalPool(Op):
     """Pools each channel over all spatial positions; keepdims leaves C×1×…×1 (for squeeze-excite)."""
 
-    family = "pooling"
+    kind = "pooling"
     elementwise = False
     flops_doc = "one comparison or add per input element"
 
-    def __init__(self, kind: str):
-        self.reduction = kind
-        self.name = f"global_{kind}pool"
-        self.doc = f"global {kind} pooling over every spatial axis"
+    def __init__(self, reduction: str):
+        self.reduction = reduction
+        self.name = f"global_{reduction}pool"
+        self.doc = f"global {reduction} pooling over every spatial axis"
         self.keys = (Key("keepdims", "bool", False, "keep the spatial axes as size 1"),)
 
     def check_inputs(self, in_shapes):
@@ -154,7 +154,7 @@ class Reduce(Op):
     spatial axis is reduced).
     """
 
-    family = "reduction"
+    kind = "reduction"
     elementwise = False
     flops_doc = "one add or comparison per input element"
 
@@ -185,8 +185,8 @@ class Reduce(Op):
         return [whole(n) if axis in axes else sliding(1, 1, 0) for axis, n in enumerate(shape[1:], 1)]
 
 
-register(*(Pool(kind, n) for kind in ("max", "avg") for n in (1, 2, 3)))
-register(*(AdaptivePool(kind, n) for kind in ("avg", "max") for n in (1, 2, 3)))
+register(*(Pool(reduction, n) for reduction in ("max", "avg") for n in (1, 2, 3)))
+register(*(AdaptivePool(reduction, n) for reduction in ("avg", "max") for n in (1, 2, 3)))
 register(GlobalPool("avg"), GlobalPool("max"))
 register(
     Reduce("mean", "mean over the given per-sample axes (torch.mean(x, dims))"),

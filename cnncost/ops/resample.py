@@ -22,10 +22,10 @@ EXACT_WINDOW_LIMIT = 65536  # output elements per axis up to which the window is
 
 class Upsample(Op):
     name = "upsample"
-    family = "resample"
+    kind = "resample"
     doc = ("resize every spatial axis as torch.nn.functional.interpolate: out = floor(in·scale), or `size`; "
            "C unchanged")
-    flops_doc = "2 per input tap weighed per output element: 0 (nearest), 2·2^axes (linear family), 2·16 (bicubic)"
+    flops_doc = "2 per input tap weighed per output element: 0 (nearest), 2·2^axes (linear modes), 2·16 (bicubic)"
     elementwise = False
     keys = (
         Key("scale", "scale", None, "factor for every spatial axis, or one per axis (int or float)"),
@@ -142,7 +142,7 @@ def _window(mode: str, n: int, out: int, scale: float | None, corners: bool, axe
 class PixelShuffle(Op):
     """Sub-pixel convolution's rearrangement (Shi et al. 2016) and its inverse: C·r²×H×W ↔ C×rH×rW."""
 
-    family = "resample"
+    kind = "resample"
     elementwise = False
     spatial = 2
 

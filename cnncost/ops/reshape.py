@@ -10,7 +10,7 @@ from cnncost.ops.window import whole
 
 class Flatten(Op):
     name = "flatten"
-    family = "reshape"
+    kind = "reshape"
     doc = "flatten every per-sample axis into one (PyTorch flatten(x, 1))"
     elementwise = False
     view = True
@@ -23,7 +23,7 @@ class Flatten(Op):
 
 
 class Passthrough(Op):
-    family = "other"
+    kind = "other"
 
     view = True
 
@@ -42,7 +42,7 @@ class Dropout(Passthrough):
 
 class ChannelShuffle(Op):
     name = "channel_shuffle"
-    family = "reshape"
+    kind = "reshape"
     doc = "interleave channel groups (ShuffleNet): C → (groups, C/groups) → transpose → C"
     keys = (Key("groups", "int", doc="number of groups"),)
 
@@ -54,7 +54,7 @@ class ChannelShuffle(Op):
 
 class Chunk(Op):
     name = "chunk"
-    family = "reshape"
+    kind = "reshape"
     doc = "take one of `chunks` equal channel slices (torch.chunk: slices of ceil(C/chunks))"
     keys = (Key("chunks", "int", doc="number of slices"), Key("index", "count", doc="which slice, from 0"))
     elementwise = False
@@ -71,7 +71,7 @@ class Chunk(Op):
 
 class Split(Op):
     name = "split"
-    family = "reshape"
+    kind = "reshape"
     doc = "take one channel slice of given sizes (torch.split with a list)"
     keys = (Key("sizes", "int_list", doc="slice sizes, summing to C"), Key("index", "count", doc="which slice, from 0"))
     elementwise = False
@@ -95,7 +95,7 @@ class Permute(Op):
     """
 
     name = "permute"
-    family = "reshape"
+    kind = "reshape"
     doc = "reorder the per-sample axes (torch.permute without the batch axis; 0 = channels)"
     keys = (Key("axes", "axis_list", doc="a permutation of the per-sample axes, e.g. [1, 2, 0] for channels-last"),)
     elementwise = False
@@ -119,7 +119,7 @@ class Reshape(Op):
     """
 
     name = "reshape"
-    family = "reshape"
+    kind = "reshape"
     doc = "view the per-sample elements in another shape; one size may be −1 (inferred)"
     keys = (Key("shape", "shape", doc="per-sample sizes, e.g. [64, -1]; the element count must not change"),)
     elementwise = False

@@ -188,8 +188,8 @@ def to_junit(results) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def _fail(case, tag: str, kind: str, items: list) -> None:
-    element = ET.SubElement(case, tag, type=kind, message=_xml(items[0][0]))
+def _fail(case, tag: str, failure_type: str, items: list) -> None:
+    element = ET.SubElement(case, tag, type=failure_type, message=_xml(items[0][0]))
     element.text = _xml("\n".join(f"{_where(location)}{message}" for message, location in items))
 
 

@@ -62,9 +62,9 @@ def model_data(report) -> dict:
         "notes": list(table.notes),
         "layers": [_layer(row) for row in report.layers],
         "blocks": [
-            {"name": b.name, "kind": b.kind, "depth": b.depth, "layers": b.layers, "macs": b.macs, "params": b.params,
+            {"name": b.name, "kind": b.block, "depth": b.depth, "layers": b.layers, "macs": b.macs, "params": b.params,
              "macs_text": f"{b.macs:,}", "params_text": f"{b.params:,}",
-             "text": f"{b.kind}: {b.layers} layers, {units.count(b.params)} params, {units.count(b.macs)} MACs"}
+             "text": f"{b.block}: {b.layers} layers, {units.count(b.params)} params, {units.count(b.macs)} MACs"}
             for b in report.blocks
         ],
         "kinds": _view_data(views.kinds_view(report)),

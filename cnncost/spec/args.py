@@ -22,12 +22,12 @@ def parse_value(text: str):
     lowered = text.strip().lower()
     if lowered in ("true", "false"):
         return lowered == "true"
-    for kind in (int, float):
+    for number_type in (int, float):
         try:
-            value = kind(text)
+            value = number_type(text)
         except ValueError:
             continue
-        if kind is float and value != value or value in (float("inf"), float("-inf")):
+        if number_type is float and value != value or value in (float("inf"), float("-inf")):
             break
         return value
     return text.strip()

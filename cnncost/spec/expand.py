@@ -53,7 +53,7 @@ class BlockInstance:
     name: str
     block: str  # the block's name, or "<op or block> ×N" for a repeat
     loc: Location
-    output: str = ""  # the node whose output is the group's, filled in once names resolve
+    output: str = ""  # the node whose output is the instance's, filled in once names resolve
 
 
 @dataclass

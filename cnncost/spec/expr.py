@@ -136,7 +136,7 @@ class _Parser:
         return token
 
     def expect(self, op: str):
-        kind, value = self.take()
+        token_type, value = self.take()
         if value != op:
             raise ExprError(f"expected {op!r}, found {value!r}")
 
@@ -227,8 +227,8 @@ class _Parser:
         return count
 
     def atom(self):
-        kind, value = self.take()
-        if kind == "num":
+        token_type, value = self.take()
+        if token_type == "num":
             return value
         if value == "(":
             result = self.expression()
@@ -236,7 +236,7 @@ class _Parser:
             return result
         if value == "[":
             return self.list_literal()
-        if kind != "name":
+        if token_type != "name":
             raise ExprError(f"unexpected {value!r}")
         if self.peek() == "(":
             return self.call(value)

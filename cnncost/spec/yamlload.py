@@ -239,9 +239,9 @@ class _Converter:
         except (ValueError, OverflowError, LookupError, AttributeError):
             # PyYAML's own scalar constructors on text they cannot read: `!!int abc`, `!!bool maybe`, `!!float ''`,
             # a date like 2024-13-45, an integer of 5,000 digits (Python refuses to convert it)
-            kind = node.tag.rsplit(":", 1)[-1]
+            tag_name = node.tag.rsplit(":", 1)[-1]
             shown = node.value if len(node.value) <= 40 else f"{node.value[:20]}…({len(node.value):,} characters)"
-            raise CnnCostError(f"cannot read {shown!r} as {kind}", self.loc(node), "quote it if it is meant as text") from None
+            raise CnnCostError(f"cannot read {shown!r} as {tag_name}", self.loc(node), "quote it if it is meant as text") from None
 
     def mapping(self, node, depth: int) -> LocDict:
         if node.tag != _MAP:
