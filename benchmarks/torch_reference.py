@@ -182,10 +182,11 @@ class TorchForward:
     """The spec's graph with random torch weights; call() runs one forward pass over a fixed input.
 
     With `training`, the weights require gradients and the pass records autograd's graph (batch norm on batch
-    statistics, dropout active), as one training step's forward would.
+    statistics, dropout active), as one training step's forward would. With `blocks` (the spec's block instances)
+    a block's inputs stay alive until its last layer has run, as the modules of torchvision's models hold them.
     """
 
-    def __init__(self, graph, batch: int, training: bool = False) -> None:
+    def __init__(self, graph, batch: int, training: bool = False, blocks=()) -> None:
         self.graph, self.training = graph, training
         self.unused = set(graph.unused())
         self.readers = {name: len(set(users)) for name, users in graph.consumers(used_only=True).items()}
@@ -202,13 +203,16 @@ class TorchForward:
             for name in ("weight", "bias"):
                 if training and weights.get(name) is not None:
                     weights[name].requires_grad_()
+        self.order = [node for node in graph.nodes if node.name not in self.unused]
+        self.held = _held(self.order, blocks)
+        self.released_after: dict = {}
+        for name, step in self.held.items():
+            self.released_after.setdefault(step, []).append(name)
 
     def __call__(self):
         with torch.enable_grad() if self.training else torch.inference_mode():
             live, readers = {"input": self.input}, dict(self.readers)
-            for node in self.graph.nodes:
-                if node.name in self.unused:
-                    continue
+            for step, node in enumerate(self.order):
                 inputs = [live[name] for name in node.inputs]
                 # torchvision's in-place ReLU and `out += identity` only overwrite an array nobody reads later
                 first = node.inputs[0]
@@ -217,9 +221,33 @@ class TorchForward:
                 del inputs
                 for name in set(node.inputs):
                     readers[name] -= 1
-                    if readers[name] == 0 and name not in self.graph.outputs:
-                        del live[name]  # freed as soon as its last reader has run, as in eager PyTorch
+                for name in [*set(node.inputs), *self.released_after.get(step, ())]:
+                    # freed once its last reader has run and no enclosing block's forward(x) still holds it
+                    if name in live and readers[name] == 0 and self.held.get(name, -1) <= step and name not in self.graph.outputs:
+                        del live[name]
             return [live[name] for name in self.graph.outputs]
+
+
+def _held(order: list, blocks) -> dict:
+    """Tensor -> the step of the last layer of a block that reads it from outside: a module's forward(x) and its
+    caller keep x until the module returns (nn.Sequential's loop, `x = self.layer1(x)`)."""
+    names = {block.name for block in blocks}
+    last = {}
+    for step, node in enumerate(order):
+        parts = node.name.split(".")
+        for end in range(1, len(parts)):
+            if ".".join(parts[:end]) in names:
+                last[".".join(parts[:end])] = step
+    held = {}
+    for node in order:
+        parts = node.name.split(".")
+        for end in range(1, len(parts)):
+            block = ".".join(parts[:end])
+            if block in last:
+                for name in node.inputs:
+                    if not name.startswith(block + "."):
+                        held[name] = max(held.get(name, -1), last[block])
+    return held
 
 
 _CACHE: dict = {}
