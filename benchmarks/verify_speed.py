@@ -9,10 +9,13 @@ SGEMM GMAC/s (2048³); and, when torch is installed, PyTorch's own eager forward
 This machine is shared and a single run can be 1.5× slower than the next. So each round runs the verify
 forward, the torch forward and one GEMM back to back, the shares are taken within a round, and the best
 round is reported (the median beside it). Target: ≥ 75% of GEMM at batch 8.
+`np/pt` is numpy's forward throughput over PyTorch's in the same round (target ≥ 0.7 at batch 8, ≥ 0.65 for
+batch-norm-heavy models). --families runs one or two models of every conv family (FAMILIES below: dense, grouped,
+depthwise, dilated, transposed, 1-D, 3-D, and the modern-CNN ops); the load average is printed before and after.
 --breakdown adds, per model at batch 8, the time in the matmuls, in the rest of each convolution (its
 copies) and in every other op (forward_breakdown.py), with the share of GEMM the forward would reach
 without the convolution copies.
-Run: python benchmarks/verify_speed.py [--repeats N] [--breakdown] [MODEL ...]
+Run: python benchmarks/verify_speed.py [--repeats N] [--breakdown] [--families] [MODEL ...]
 """
 import os
 import statistics
@@ -25,7 +28,7 @@ let_blas_threads_sleep()  # as `cnncost verify` does, before numpy loads OpenBLA
 
 import numpy as np  # noqa: E402
 
-from cnncost.spec import load  # noqa: E402
+from cnncost.spec import load, load_text  # noqa: E402
 from cnncost.verify import verify_spec  # noqa: E402
 from forward_breakdown import CONV_COPIES, MATMULS, breakdown  # noqa: E402
 
@@ -35,6 +38,34 @@ except ImportError:  # torch is not installed: no reference column
     warm_forward = None
 
 GEMM_N = 2048
+
+# No bundled spec dilates its convolutions: a DeepLab-style stack (ResNet stage 4 at output stride 8) stands in.
+DILATED = """name: dilated_stack
+input: 256x28x28
+layers:
+  - conv2d: {out: 256, kernel: 3, padding: 2, dilation: 2, bias: false}
+  - batchnorm
+  - relu
+  - conv2d: {out: 256, kernel: 3, padding: 4, dilation: 4, bias: false}
+  - batchnorm
+  - relu
+  - conv2d: {out: 256, kernel: 3, padding: 8, dilation: 8, bias: false}
+"""
+FAMILIES = {
+    "dense": ("resnet50", "vgg16"),
+    "grouped": ("resnext50_32x4d", "shufflenet_v2_x1_0"),
+    "depthwise": ("mobilenet_v2", "efficientnet_b0"),
+    "dilated": ("dilated_stack",),
+    "transposed": ("dcgan_generator", "unet"),
+    "1-D": ("conv1d_example",),
+    "3-D": ("conv3d_example",),
+    "modern ops": ("convnext_tiny", "mobilenet_v3_large"),
+}
+SMALLER = {"unet": (1, 188, 188)}  # its 572×572 at batch 8 needs about 4 GiB; 188 is what the tests verify
+
+
+def _spec(name: str):
+    return load_text(DILATED, "dilated_stack.yaml") if name == "dilated_stack" else load(name, SMALLER.get(name))
 
 
 class Gemm:
@@ -65,13 +96,16 @@ def _arguments(argv: list[str]) -> tuple[int, bool, list[str]]:
             repeats = int(next(arguments))
         elif argument == "--breakdown":
             with_breakdown = True
+        elif argument == "--families":
+            models += [name for names in FAMILIES.values() for name in names]
         else:
             models.append(argument)
     return repeats, with_breakdown, models or ["resnet50", "vgg16"]
 
 
 def _rounds(spec, batch: int, repeats: int, gemm: Gemm):
-    """(first verify result, its wall time, [(numpy share, torch share or None, gemm GMAC/s) per round])."""
+    """(first verify result, its wall time, [(numpy share, torch share or None, gemm GMAC/s, numpy/torch
+    throughput or None) per round])."""
     start = time.perf_counter()
     first = verify_spec(spec, batch=batch)
     wall = time.perf_counter() - start
@@ -80,7 +114,8 @@ def _rounds(spec, batch: int, repeats: int, gemm: Gemm):
         forward = first.forward_seconds if index == 0 else verify_spec(spec, batch=batch).forward_seconds
         reference = _torch_reference(spec.graph, batch)
         rate = gemm.gmacs()
-        rounds.append((first.macs / forward / 1e9 / rate, reference and first.macs / reference / 1e9 / rate, rate))
+        rounds.append((first.macs / forward / 1e9 / rate, reference and first.macs / reference / 1e9 / rate, rate,
+                       reference and reference / forward))
     return first, wall, rounds
 
 
@@ -115,28 +150,39 @@ def main() -> None:
     repeats, with_breakdown, models = _arguments(sys.argv[1:])
     gemm = Gemm()
     print(f"numpy {np.__version__}, OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset')}; "
-          f"{repeats} rounds of (verify forward, torch forward, {GEMM_N}³ GEMM) per row")
+          f"{repeats} rounds of (verify forward, torch forward, {GEMM_N}³ GEMM) per row; {_load()}")
     print(f"{'model':<10} {'batch':>5} {'wall s':>7} {'GMAC/s':>7} {'GEMM':>6} {'numpy':>6} {'median':>6}"
-          f" {'torch':>6} {'median':>6}  checks")
+          f" {'torch':>6} {'median':>6} {'np/pt':>6} {'median':>6}  checks")
     for name in models:
-        spec = load(name)
+        spec = _spec(name)
         for batch in (1, 8):
             first, wall, rounds = _rounds(spec, batch, repeats, gemm)
-            share, _, rate = max(rounds, key=lambda r: r[0])
+            share, _, rate, _ = max(rounds, key=lambda r: r[0])
             median = statistics.median(r[0] for r in rounds)
-            torch_shares = [r[1] for r in rounds if r[1] is not None]
-            torch_cells = (f"{max(torch_shares):>6.0%} {statistics.median(torch_shares):>6.0%}"
-                           if torch_shares else f"{'-':>6} {'-':>6}")
             status = "pass" if first.passed else f"FAIL ({len(first.failures)})"
             print(f"{name:<10} {batch:>5} {wall:>7.2f} {share * rate:>7.1f} {rate:>6.1f} {share:>6.0%} {median:>6.0%}"
-                  f" {torch_cells}  {status}")
+                  f" {_best_and_median([r[1] for r in rounds], '.0%')} {_best_and_median([r[3] for r in rounds], '.2f')}"
+                  f"  {status}")
     print("GMAC/s and GEMM: the best round's verify forward and the GEMM beside it; numpy, torch: forward GMAC/s as a")
-    print("share of that round's GEMM, best round and median round")
+    print("share of that round's GEMM, best round and median round; np/pt: numpy's throughput over PyTorch's eager")
+    print(f"forward in the same round, best and median. After the run: {_load()}")
     if not warm_forward:
         print("torch is not installed here: pip install torch==2.13.0 adds PyTorch's own forward as the reference")
     if with_breakdown:
         for name in models:
-            _print_breakdown(load(name), 8, gemm)
+            _print_breakdown(_spec(name), 8, gemm)
+
+
+def _best_and_median(values: list, form: str) -> str:
+    """Two cells: the best and the median of the rounds' values, or dashes without the torch reference."""
+    values = [v for v in values if v is not None]
+    return f"{max(values):>6{form}} {statistics.median(values):>6{form}}" if values else f"{'-':>6} {'-':>6}"
+
+
+def _load() -> str:
+    """The machine's load, which these shares depend on (the machine is shared)."""
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"
 
 
 if __name__ == "__main__":

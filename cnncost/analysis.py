@@ -4,6 +4,7 @@ from __future__ import annotations
 from math import prod
 
 from cnncost.gcpause import gc_paused
+from cnncost.eager import eager_peak
 from cnncost.errors import CnnCostError, Location, ShapeWarningError
 from cnncost.graph import INPUT
 from cnncost.limits import MAX_COUNT
@@ -39,6 +40,7 @@ def analyze_spec(spec, batch: int = 1, dtype: str = "float32", strict: bool = Fa
         raise CnnCostError("the input's bytes (shape × batch × dtype size) go over the limit of 10^100", None, "lower --input or --batch")
     timeline = liveness_timeline(graph, {row.name: row.activation_bytes for row in rows}, input_bytes)
     peak, peak_layer = max(timeline, key=lambda step: step[1])[::-1]
+    eager, eager_layer = eager_peak(graph, rows, input_bytes, spec.block_instances, element_bytes)
     params = sum(row.params for row in rows)
     run = [row for row in rows if not row.unused]  # unused layers hold weights but do not run
     activation_bytes = sum(row.activation_bytes for row in run)
@@ -61,6 +63,8 @@ def analyze_spec(spec, batch: int = 1, dtype: str = "float32", strict: bool = Fa
         training_activation_bytes=saved,
         optimizer=optimizer,
         training_total_bytes=total,
+        eager_peak_activation_bytes=eager,
+        eager_peak_layer=eager_layer,
     )
     check_totals(totals, spec)
     return Report(

@@ -21,6 +21,7 @@ METRICS = {
     "flops": "count",
     "activation_bytes": "bytes",
     "peak_activation_bytes": "bytes",
+    "eager_peak_activation_bytes": "bytes",
     "training_activation_bytes": "bytes",
     "training_total_bytes": "bytes",
     "param_bytes": "bytes",
@@ -135,7 +136,7 @@ def measure(limit: Limit, report) -> BudgetCheck:
         largest = max(values, key=lambda item: item[1], default=("", 0))
         over = tuple((name, value) for name, value in values if value > limit.value)
         return BudgetCheck(limit, largest[1], largest[0], over)
-    layer = report.totals.peak_layer if limit.key == "peak_activation_bytes" else ""
+    layer = {"peak_activation_bytes": report.totals.peak_layer, "eager_peak_activation_bytes": report.totals.eager_peak_layer}.get(limit.key, "")
     actual = getattr(report.totals, limit.key)
     if actual is None:  # training_total_bytes exists only for an optimizer
         raise CnnCostError(f"the budget {limit.key} needs an optimizer", limit.location, "add --optimizer sgd|momentum|adam|adamw")

@@ -72,6 +72,8 @@ class Totals:
     training_activation_bytes: int  # what autograd saves for the backward pass, each storage once (cnncost.training)
     optimizer: str | None = None  # with --optimizer: sgd, momentum, adam or adamw
     training_total_bytes: int | None = None  # with --optimizer: params + buffers + grads + state + saved + transient
+    eager_peak_activation_bytes: int = 0  # inference as PyTorch's eager run holds it (cnncost.eager)
+    eager_peak_layer: str = ""
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,9 @@ CONVENTIONS = {
     "kib": "1 KiB = 1024 bytes",
     "training_activation_bytes": "the tensors PyTorch's autograd saves for the backward pass, each storage once "
     "(in-place ReLU and residual adds and views share storage; max-pool indices are int64)",
+    "eager_peak_activation_bytes": "inference peak of a PyTorch-style eager run: the caller keeps the input, block "
+    "inputs live until the block returns, ReLU and residual adds in place, views share storage, op temporaries "
+    "(LRN's) counted; peak_activation_bytes is the ideal floor (each tensor freed after its last reader)",
     "training_total_bytes": "with an optimizer: params + buffers + one gradient per param + optimizer state (momentum 1, "
     "adam/adamw 2 copies of the params) + training_activation_bytes + the largest (output gradient + input gradients) of a layer",
     "unused": "layers that reach no output (an auxiliary head) keep their params in the totals but not their MACs, "

@@ -17,15 +17,16 @@ from cnncost.ops import OPS
 OPTIMIZER_STATE = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}
 
 
-def storages(graph, unused: set) -> dict[str, str]:
-    """Tensor name -> the name of the tensor that owns its storage."""
+def storages(graph, unused: set, inference: bool = False) -> dict[str, str]:
+    """Tensor name -> the name of the tensor that owns its storage (`inference`: as in eval mode)."""
     readers = {name: len(set(users)) for name, users in graph.consumers(used_only=True).items()}
     owner = {INPUT: INPUT}
     for node in graph.nodes:
         if node.name in unused:
             continue
         op, first = OPS[node.op], node.inputs[0] if node.inputs else None
-        shares = op.view or (op.in_place and first != INPUT and readers.get(first) == 1 and first not in graph.outputs)
+        view = op.view or (inference and op.view_at_inference)
+        shares = view or (op.in_place and first != INPUT and readers.get(first) == 1 and first not in graph.outputs)
         owner[node.name] = owner[first] if shares else node.name
     return owner
 

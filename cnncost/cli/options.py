@@ -11,8 +11,8 @@ DTYPES = ("float32", "float16", "bfloat16", "int8")
 # The keys of cnncost.budget.METRICS, as --max-KEY options; spelled out so start-up need not import
 # cnncost.budget (tests/test_workflows.py keeps the two lists equal).
 BUDGET_KEYS = (
-    "params", "macs", "flops", "activation_bytes", "peak_activation_bytes", "training_activation_bytes",
-    "training_total_bytes", "param_bytes", "layer_params", "layer_macs", "layer_flops", "layer_activation_bytes",
+    "params", "macs", "flops", "activation_bytes", "peak_activation_bytes", "eager_peak_activation_bytes",
+    "training_activation_bytes", "training_total_bytes", "param_bytes", "layer_params", "layer_macs", "layer_flops", "layer_activation_bytes",
 )
 
 

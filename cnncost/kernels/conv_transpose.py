@@ -34,11 +34,14 @@ def _scatter_sizes(attrs: dict, spatial: tuple) -> tuple:
 
 def _workspace(attrs: dict, input_shape: tuple) -> int:
     """Bytes besides input, output and weights, all alive at the end: the input regrouped for the matmul, the
-    product of every pixel with every tap, and the uncropped scatter target; all float32. (The weights are
-    regrouped as a view, and verify counts them already: measured with tracemalloc on dcgan_generator.)"""
+    product of every pixel with every tap, and the uncropped scatter target unless nothing is cropped (then
+    the target is the output itself: U-Net's up-convolutions); all float32. (The weights are regrouped as a
+    view, and verify counts them already: measured with tracemalloc on dcgan_generator and U-Net's up1.)"""
     n, c, *spatial = input_shape
     pixels, out, taps = prod(spatial), attrs["out"], prod(attrs["kernel"])
-    return 4 * (n * c * pixels + n * out * taps * pixels + n * out * prod(_scatter_sizes(attrs, tuple(spatial))))
+    full = _scatter_sizes(attrs, tuple(spatial))
+    scatter = 0 if full == _sizes(attrs, tuple(spatial)) else n * out * prod(full)
+    return 4 * (n * c * pixels + n * out * taps * pixels + scatter)
 
 
 def _conv_transpose(attrs: dict, inputs: list, params: dict, buffers: dict, counter: MacCounter) -> np.ndarray:

@@ -69,6 +69,7 @@ class Op:
     absorbs_batchnorm = False  # a batchnorm reading only this layer folds into its weights at inference
     in_place = False  # overwrites its first input when nothing else reads it (torchvision's ReLU(inplace=True))
     view = False  # its output is a view of its first input's storage (flatten, a channel slice)
+    view_at_inference = False  # a view at inference only (dropout in eval mode returns its input)
     layer_keys: tuple[str, ...] = ()  # keys whose value names a layer: it becomes one more input, after `inputs`
 
     def normalize(self, raw: dict) -> dict:
@@ -126,6 +127,11 @@ class Op:
     def saved(self, attrs: dict, in_shapes: list[tuple], out_shape: tuple) -> tuple[Saved, ...]:
         """What the backward pass needs kept from the forward (PyTorch's autograd); nothing by default."""
         return ()
+
+    def eager_workspace(self, attrs: dict, in_shapes: list[tuple], out_shape: tuple) -> int:
+        """Elements per sample of the temporaries PyTorch's eager implementation holds at its peak while the op
+        runs, besides its inputs and output (tensors only, not a kernel's internal scratch); none by default."""
+        return 0
 
     def window(self, attrs: dict, in_shapes: list[tuple]):
         """Per spatial axis (effective kernel, stride) for the receptive field, or None if pointwise."""

@@ -72,6 +72,7 @@ class Crop(Op):
     doc = ("cut each spatial axis to `size`, or to the spatial size of layer `like`; centred (the odd pixel of an "
            "uneven margin is cut after) unless `offset` is given")
     elementwise = False
+    view = True  # PyTorch's slicing x[..., a:b, c:d] shares the input's storage
     arity = (1, 2)
     layer_keys = ("like",)
     keys = (

@@ -74,5 +74,9 @@ class Scale(Op):
         shape = in_shapes[0]
         return shape[per_sample_axes([attrs["axis"]], shape, "axis")[0]]
 
+    def saved(self, attrs, in_shapes, out_shape):
+        """gamma's gradient is the input times the output's gradient: autograd keeps the input."""
+        return SAVES_INPUT
+
 
 register(Linear(), Scale())

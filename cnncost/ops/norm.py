@@ -116,5 +116,11 @@ class LocalResponseNorm(Op):
         channels, spatial = in_shapes[0][0], prod(in_shapes[0][1:])
         return (Saved(input=0), Saved(elements=(channels + attrs["size"] - 1) * spatial), Saved(elements=2 * channels * spatial))
 
+    def eager_workspace(self, attrs, in_shapes, out_shape):
+        """F.local_response_norm at inference: the squares padded by size − 1 channels while they are pooled, then
+        the pooled sum with two links of `.mul(alpha).add(k).pow(beta)` at once: two input-sized arrays."""
+        channels, spatial = in_shapes[0][0], prod(in_shapes[0][1:])
+        return max(2 * channels * spatial, (channels + attrs["size"] - 1) * spatial)
+
 
 register(BatchNorm(), InstanceNorm(), GroupNorm(), LayerNorm(), LocalResponseNorm())

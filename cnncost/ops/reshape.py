@@ -32,7 +32,8 @@ class Passthrough(Op):
 
 
 class Dropout(Passthrough):
-    view = False
+    view = False  # training multiplies by a mask
+    view_at_inference = True  # eval mode returns the input itself
 
     def saved(self, attrs, in_shapes, out_shape):
         """Training mode on the CPU: input × a float32 mask of kept elements scaled by 1/(1 − p), and a product

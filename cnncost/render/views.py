@@ -86,6 +86,8 @@ def standard_view(report: Report, depth: int | None = None) -> View:
         ("MACs", f"{_with_short(t.macs)} MACs = {units.count(t.flops)} FLOPs with elementwise ops"),
         ("Activations", f"{units.size(t.activation_bytes)} all outputs; input {units.size(t.input_bytes)}"),
         ("Peak (inference)", f"{units.size(t.peak_activation_bytes)} at {t.peak_layer} (liveness, input counted)"),
+        ("Peak (eager)", f"{units.size(t.eager_peak_activation_bytes)} at {t.eager_peak_layer} (as PyTorch runs it: "
+                         "input and block inputs held, in-place ReLU, op temporaries)"),
         ("Training", f"{units.size(t.training_activation_bytes)} saved for the backward pass (what autograd keeps, each tensor once)"),
     )
     if t.training_total_bytes is not None:
