@@ -21,20 +21,26 @@ from cnncost.training import storages
 
 def held_until(graph, instances, unused: set) -> dict[str, int]:
     """Tensor name -> the position (in the run order) of the last layer of the outermost block that reads it
-    from outside: the block holds it until then."""
+    from outside: the block holds it until then. One pass per nesting level of each name (not per block)."""
+    names = {instance.name for instance in instances}
     order = [node for node in graph.nodes if node.name not in unused]
+    enclosing = [[prefix for prefix in _prefixes(node.name) if prefix in names] for node in order]
+    last = {block: position for position, blocks in enumerate(enclosing) for block in blocks}
     held: dict[str, int] = {}
-    for instance in instances:
-        prefix = instance.name + "."
-        members = [(i, node) for i, node in enumerate(order) if node.name.startswith(prefix)]
-        if not members:
-            continue
-        end = members[-1][0]
-        for _, node in members:
+    for node, blocks in zip(order, enclosing):
+        for block in blocks:
             for name in node.inputs:
-                if not name.startswith(prefix):
-                    held[name] = max(held.get(name, -1), end)
+                if not name.startswith(block + "."):
+                    held[name] = max(held.get(name, -1), last[block])
     return held
+
+
+def _prefixes(name: str):
+    """`a.b.c` -> `a`, `a.b`: the names of the groups a layer's name says it sits in."""
+    end = name.find(".")
+    while end != -1:
+        yield name[:end]
+        end = name.find(".", end + 1)
 
 
 def eager_peak(graph, rows, input_bytes: int, instances, element_bytes: int) -> tuple[int, str]:

@@ -72,10 +72,12 @@ def torch_eager_peak(spec, batch: int) -> int:
     return tracker.peak
 
 
-# One model of each family runs by default; the others are marked slow (deselect them with -m "not slow").
+# One model of each family runs at batch 1 and 8; the others at batch 8, marked slow (deselect them with -m "not
+# slow"). Every model at both batches measured 1.000 when this was written (docs/memory.md): every tensor scales
+# with the batch, so batch 1 of the others adds time and no information.
 FAMILIES = {"alexnet", "convnext_tiny", "conv1d_example", "conv3d_example", "densenet121", "googlenet_aux", "lenet5",
             "mobilenet_v2", "resnet50", "shufflenet_v2_x1_0", "squeezenet1_1", "unet", "vgg11_bn"}
-CASES = [(name, batch) for name in bundled_names() for batch in (1, 8)]
+CASES = [(name, batch) for name in bundled_names() for batch in (1, 8) if batch == 8 or name in FAMILIES]
 
 
 @pytest.mark.parametrize("name, batch", [c if c[0] in FAMILIES else pytest.param(*c, marks=pytest.mark.slow) for c in CASES])
