@@ -121,14 +121,10 @@ def exported(tmp_path, spec):
     return path
 
 
-# Not read back yet (the import says so, listing the operators): a crop is a Slice over spatial axes.
-IMPORT_NOT_YET = {"unet": "crop exports as a spatial Slice, which import does not translate yet"}
 
 
 @pytest.mark.parametrize("name", bundled_names())
 def test_export_then_import_gives_the_same_layers(name, tmp_path):
-    if name in IMPORT_NOT_YET:
-        pytest.xfail(IMPORT_NOT_YET[name])
     spec = load(name)
     back = load_text(import_onnx(str(exported(tmp_path, spec))))
     ours, theirs = analyze_spec(spec).layers, analyze_spec(back).layers

@@ -23,9 +23,9 @@ class _Graph:
 
         self.path = path
         graph = model.graph
-        self.initializers = {t.name for t in graph.initializer}
+        self.weights = {t.name for t in graph.initializer}  # and what is computed from them alone (folded below)
         weights = {t.name: onnx.numpy_helper.to_array(t) for t in graph.initializer}
-        inputs = [v for v in graph.input if v.name not in self.initializers]
+        inputs = [v for v in graph.input if v.name not in self.weights]
         if len(inputs) != 1:
             raise CnnCostError(f"the model has {len(inputs)} inputs; cnncost specs take exactly one", Location(path))
         self.input = inputs[0].name
@@ -67,6 +67,8 @@ class _Graph:
 
             values = ReferenceEvaluator(node).run(None, {name: self.constants[name] for name in node.input if name})
             self.constants.update(zip(node.output, values))
+            if node.input and all(not name or name in self.weights for name in node.input):
+                self.weights.update(node.output)  # torch.onnx.export's Identity of a shared initializer
             return True
         return False
 
@@ -193,7 +195,9 @@ def translate(g: _Graph, node, consumed: set):
         ratio = g.constants.get(node.input[1]) if len(node.input) > 1 and node.input[1] else attr(node, "ratio", 0.5)
         return [Layer("dropout", out, x[:1], {"p": round(float(ratio), 6)})]
     if op == "Slice":
-        return _adaptive_bins(g, node, consumed) or _channel_slices(g, node, x)
+        return _adaptive_bins(g, node, consumed) or _channel_slices(g, node, x) or _crop(g, node, x)
+    if op == "Resize":
+        return _resize(g, node, x)
     if op == "Split":
         return _channel_slices(g, node, x)
     return None
@@ -219,7 +223,7 @@ def _reduce(g: _Graph, node, x, rank):
 def _learned(g: _Graph, names) -> bool:
     """A norm's scale and shift are learned when they are the model's weights (initializers); exporters write the
     fixed 1 and 0 of a module without them as Constant nodes. Their values cannot tell: a fresh module holds 1 and 0."""
-    return all(name in g.initializers for name in names if name)
+    return all(name in g.weights for name in names if name)
 
 
 def _sample_axis(axis: int, rank: int) -> int:
@@ -452,6 +456,44 @@ def _bins_of(g: _Graph, first, axis: int):
             return None
         nodes += [sliced, reduced]
     return concat, reduce_node.op_type, nodes
+
+
+def _crop(g: _Graph, node, x):
+    """A unit-step Slice of spatial axes only: a crop (U-Net's crop-and-copy), with the offset it starts at."""
+    import numpy as np
+
+    names = list(node.input) + [""] * (5 - len(node.input))
+    starts, ends, axes, steps = (g.constants.get(name) if name else None for name in names[1:5])
+    rank = len(g.shape(x[0])) + 1
+    if starts is None or ends is None:
+        return None
+    axes = [int(a) % rank for a in (axes if axes is not None else range(len(starts)))]
+    if min(axes) < 2 or (steps is not None and np.any(steps != 1)):
+        return None
+    sizes = g.shape(x[0])[1:]
+    offsets = [0] * len(sizes)
+    for axis, start in zip(axes, starts):
+        offsets[axis - 2] = int(start) + (sizes[axis - 2] if start < 0 else 0)
+    return [Layer("crop", node.output[0], x[:1], {"size": list(g.shape(node.output[0])[1:]), "offset": offsets})]
+
+
+def _resize(g: _Graph, node, x):
+    """Resize of the spatial axes only, in one of torch's interpolate modes: upsample to the inferred size."""
+    names = list(node.input) + [""] * (4 - len(node.input))
+    before, after = g.shape(x[0]), g.shape(node.output[0])
+    if before[0] != after[0] or attr(node, "antialias", 0) or any(name and name not in g.constants for name in names[1:]):
+        return None
+    spatial = len(before) - 1
+    mode = {"nearest": "nearest", "cubic": "bicubic"}.get(attr(node, "mode", "nearest"))
+    mode = mode or {1: "linear", 2: "bilinear", 3: "trilinear"}.get(spatial)
+    transform = attr(node, "coordinate_transformation_mode", "half_pixel")
+    wanted = {"nearest": ("asymmetric",), "bicubic": ("pytorch_half_pixel", "half_pixel", "align_corners")}
+    if mode is None or transform not in wanted.get(mode, ("pytorch_half_pixel", "half_pixel", "align_corners")):
+        return None
+    if mode == "nearest" and attr(node, "nearest_mode", "round_prefer_floor") != "floor":
+        return None
+    return [Layer("upsample", node.output[0], x[:1], {"size": list(after[1:]), "mode": mode,
+                                                      "align_corners": transform == "align_corners"})]
 
 
 def _channel_slices(g: _Graph, node, x):
