@@ -115,12 +115,19 @@ def test_unsupported_operations_are_listed_with_names_and_counts_and_no_spec_is_
     ("tiny_models:net", ("--input", "3x8x8", "--arg", "num_classes"), "cannot read --arg 'num_classes'"),
     ("tiny_models:net", ("--input", "3x8x8", "--arg", "depth=3"), "unexpected keyword argument 'depth'"),
     ("tiny_models:net", ("--input", "3x8x8", "--arg", "width=[1"), "cannot read the value of --arg 'width=[1' as YAML"),
+    ("tiny_models:net", ("--input", "4x8x8"), "running the traced model at input 4x8x8 failed: RuntimeError"),
 ])
 def test_bad_sources_and_arguments_are_one_line_and_exit_2(cli, model_dir, source, args, message):
     result = cli("import", source, "-o", "out.yaml", *args, cwd=model_dir)
     assert result.returncode == 2
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert not (model_dir / "out.yaml").exists()
+
+
+def test_dash_writes_the_spec_to_stdout(cli, model_dir):
+    result = cli("import", "tiny_models:net", "--input", "3x16x16", "-o", "-", cwd=model_dir)
+    assert result.returncode == 0 and result.stdout == imported(cli, model_dir, "--input", "3x16x16")
+    assert not (model_dir / "-").exists()
 
 
 def test_arg_values_are_yaml_scalars(cli, model_dir):

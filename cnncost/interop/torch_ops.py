@@ -16,6 +16,7 @@ from torch import nn
 
 from cnncost.errors import CnnCostError, Location
 from cnncost.interop.spec_text import Layer, sanitised, unsupported_error
+from cnncost.ops.resample import MODES
 
 PASS_THROUGH = object()  # the node's value is its first input's: no layer
 
@@ -63,8 +64,13 @@ class _Run:
                 run.record(node, result)
                 return result
 
-        with torch.no_grad():
-            Recorder(traced).run(torch.zeros(1, *shape))
+        try:
+            with torch.no_grad():
+                Recorder(traced).run(torch.zeros(1, *shape))
+        except Exception as exc:  # the model's own complaint: wrong channels, an input too small for its pooling, …
+            message = (str(exc).strip().splitlines() or [""])[0][:300]
+            raise CnnCostError(f"running the traced model at input {'x'.join(map(str, shape))} failed: "
+                               f"{type(exc).__name__}: {message}", None, "check --input against the model") from None
 
     def record(self, node, result):
         if node.op == "output":
@@ -216,6 +222,8 @@ def _pad(v: _Node, pad, mode="constant", value=None):
 
 def _upsample(v: _Node, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
     spatial = len(v.shape()) - 1
+    if mode not in MODES:
+        return None  # area, nearest-exact: no cnncost op computes them
     attrs = {"mode": mode, "align_corners": bool(align_corners)}
     if size is not None:
         attrs["size"] = _ints(size, spatial)
