@@ -122,15 +122,10 @@ def exported(tmp_path, spec):
     return path
 
 
-# Not read back yet (the import says so, listing the operators): a crop is a Slice over spatial axes.
-IMPORT_NOT_YET = {"unet": "crop exports as a spatial Slice, which import does not translate yet",
-                  "fcn_resnet50": "upsample exports as Resize, which import does not translate yet"}
 
 
 @pytest.mark.parametrize("name", bundled_names())
 def test_export_then_import_gives_the_same_layers(name, tmp_path):
-    if name in IMPORT_NOT_YET:
-        pytest.xfail(IMPORT_NOT_YET[name])
     spec = load(name)
     back = load_text(import_onnx(str(exported(tmp_path, spec))))
     ours, theirs = analyze_spec(spec).layers, analyze_spec(back).layers
@@ -242,3 +237,28 @@ def test_the_modern_cnn_ops_export_and_agree_with_numpy():
     result = verify_spec(spec, engine="onnxruntime")
     assert result.passed, result.failures[:5]
     assert all(c.engine_error is not None for c in result.layers)
+
+
+def test_a_norms_weights_are_its_initializers_whatever_their_values(tmp_path):
+    """A fresh module's weights hold exactly 1 and 0 (torchvision's ConvNeXt with weights=None) and are learned: 2·6
+    params; torch.onnx.export writes a non-affine norm's fixed 1 and 0 as Constant nodes: 0 params."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4, 5, 6])
+    z = helper.make_tensor_value_info("z", TensorProto.FLOAT, ["batch", 4, 5, 6])
+    ones, zeros = np.ones(6, np.float32), np.zeros(6, np.float32)
+    nodes = [helper.make_node("LayerNormalization", ["x", "w", "b"], ["y"], name="learned", axis=-1),
+             helper.make_node("Constant", [], ["one"], value=numpy_helper.from_array(ones)),
+             helper.make_node("Constant", [], ["zero"], value=numpy_helper.from_array(zeros)),
+             helper.make_node("LayerNormalization", ["y", "one", "zero"], ["z"], name="fixed", axis=-1)]
+    path = tmp_path / "norms.onnx"
+    path.write_bytes(_model(nodes, [x], [z], [numpy_helper.from_array(ones, "w"), numpy_helper.from_array(zeros, "b")]).SerializeToString())
+    report = analyze_spec(load_text(import_onnx(str(path))))
+    assert [(r.name, r.params) for r in report.layers] == [("learned", 2 * 6), ("fixed", 0)]
+
+
+def test_a_layernorm_without_weights_survives_the_round_trip(tmp_path):
+    spec = load_text("name: n\ninput: 4x5x6\nlayers:\n  - layernorm: {dims: 1, affine: false}\n  - layernorm: {dims: 1}\n")
+    back = load_text(import_onnx(str(exported(tmp_path, spec))))
+    assert [(r.op, r.params) for r in analyze_spec(back).layers] == [("layernorm", 0), ("layernorm", 2 * 6)]

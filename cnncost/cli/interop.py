@@ -26,7 +26,8 @@ def export(spec, output, input_shape, args, seed, force):
 
 @click.command(name="import")
 @click.argument("source")
-@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="The spec file to write (atomically).")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, allow_dash=True),
+              help="The spec file to write (atomically); - for stdout.")
 @click.option("--input", "input_text", metavar="CxHxW", help="Input shape per sample; required for a PyTorch factory.")
 @click.option("--arg", "args", multiple=True, metavar="KEY=VALUE", help="Keyword argument for a PyTorch factory (repeatable).")
 @force_option
@@ -35,6 +36,7 @@ def import_model(source, output, input_text, args, force):
     traced with torch.fx (extra 'torch'). Params and MACs of the spec equal the model's."""
     from cnncost.output import write_atomic
 
+    output = None if output == "-" else output
     check_output(output, force=force)
     if source.endswith(".onnx"):
         from cnncost.interop.onnx_import import import_onnx
@@ -44,4 +46,7 @@ def import_model(source, output, input_text, args, force):
         from cnncost.interop.torch_import import import_torch
 
         text = import_torch(source, input_text, args)
-    write_atomic(output, text, force=force)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomic(output, text, force=force)

@@ -233,10 +233,12 @@ def _layernorm(b, node, x, shapes, out):
     normalized = shape[len(shape) - dims:]
     if "weight" in w:
         names = [b.constant(f"{node.name}.weight", w["weight"].reshape(normalized)), b.constant(f"{node.name}.bias", w["bias"].reshape(normalized))]
-    else:
+    else:  # fixed values, written as Constant nodes as torch.onnx.export does: an initializer is a learned weight
         import numpy as np
+        from onnx import numpy_helper
 
-        names = [b.floats(f"{node.name}.ones", np.ones(normalized)), b.floats(f"{node.name}.zeros", np.zeros(normalized))]
+        names = [b.add("Constant", [], f"{node.name}.{fill.__name__}", value=numpy_helper.from_array(fill(normalized, np.float32)))
+                 for fill in (np.ones, np.zeros)]
     b.add("LayerNormalization", [x[0], *names], node.name, axis=-dims, epsilon=node.attrs["eps"])
 
 

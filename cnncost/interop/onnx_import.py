@@ -10,17 +10,9 @@ of every such operator type, its node names and counts: never a partial spec.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from cnncost.errors import CnnCostError, Location
-
-
-@dataclass
-class Layer:
-    op: str
-    name: str
-    inputs: list  # tensor names
-    attrs: dict = field(default_factory=dict)
+from cnncost.interop.spec_text import Layer, sanitised, spec_text, unsupported_error
 
 
 class _Graph:
@@ -31,9 +23,9 @@ class _Graph:
 
         self.path = path
         graph = model.graph
-        self.initializers = {t.name for t in graph.initializer}
+        self.weights = {t.name for t in graph.initializer}  # and what is computed from them alone (folded below)
         weights = {t.name: onnx.numpy_helper.to_array(t) for t in graph.initializer}
-        inputs = [v for v in graph.input if v.name not in self.initializers]
+        inputs = [v for v in graph.input if v.name not in self.weights]
         if len(inputs) != 1:
             raise CnnCostError(f"the model has {len(inputs)} inputs; cnncost specs take exactly one", Location(path))
         self.input = inputs[0].name
@@ -75,6 +67,8 @@ class _Graph:
 
             values = ReferenceEvaluator(node).run(None, {name: self.constants[name] for name in node.input if name})
             self.constants.update(zip(node.output, values))
+            if node.input and all(not name or name in self.weights for name in node.input):
+                self.weights.update(node.output)  # torch.onnx.export's Identity of a shared initializer
             return True
         return False
 
@@ -125,10 +119,7 @@ def import_onnx(path: str) -> str:
             continue
         layers += translated
     if unsupported:
-        listing = "; ".join(f"{op} ×{len(names)} ({', '.join(names[:5])}{', …' if len(names) > 5 else ''})"
-                            for op, names in sorted(unsupported.items()))
-        raise CnnCostError(f"unsupported ONNX operators: {listing}", Location(path),
-                           "cnncost has no op for these yet; `cnncost ops` lists what it can describe")
+        raise unsupported_error("ONNX operators", unsupported, path)
     return write_spec(graph, model, layers, path)
 
 
@@ -188,6 +179,8 @@ def translate(g: _Graph, node, consumed: set):
     if op == "Transpose":
         perm = list(attr(node, "perm", []))
         return [Layer("permute", out, x, {"axes": [p - 1 for p in perm[1:]]})] if perm and perm[0] == 0 else None
+    if op == "Concat" and len(x) == 1:
+        return [Layer("identity", out, x)]  # torch.cat([x]): DenseNet's first layer of each block
     if op == "Concat":
         return [Layer("concat", out, x, {"axis": _sample_axis(attr(node, "axis"), rank)})]
     if op == "Clip":
@@ -202,7 +195,9 @@ def translate(g: _Graph, node, consumed: set):
         ratio = g.constants.get(node.input[1]) if len(node.input) > 1 and node.input[1] else attr(node, "ratio", 0.5)
         return [Layer("dropout", out, x[:1], {"p": round(float(ratio), 6)})]
     if op == "Slice":
-        return _adaptive_bins(g, node, consumed) or _channel_slices(g, node, x)
+        return _adaptive_bins(g, node, consumed) or _channel_slices(g, node, x) or _crop(g, node, x)
+    if op == "Resize":
+        return _resize(g, node, x)
     if op == "Split":
         return _channel_slices(g, node, x)
     return None
@@ -226,11 +221,9 @@ def _reduce(g: _Graph, node, x, rank):
 
 
 def _learned(g: _Graph, names) -> bool:
-    """A norm's scale and shift are learned unless an exporter wrote the constants 1 and 0 for a non-affine module."""
-    import numpy as np
-
-    values = [g.constants.get(name) for name in names if name]
-    return not (len(values) == 2 and np.all(values[0] == 1) and np.all(values[1] == 0))
+    """A norm's scale and shift are learned when they are the model's weights (initializers); exporters write the
+    fixed 1 and 0 of a module without them as Constant nodes. Their values cannot tell: a fresh module holds 1 and 0."""
+    return all(name in g.weights for name in names if name)
 
 
 def _sample_axis(axis: int, rank: int) -> int:
@@ -465,6 +458,44 @@ def _bins_of(g: _Graph, first, axis: int):
     return concat, reduce_node.op_type, nodes
 
 
+def _crop(g: _Graph, node, x):
+    """A unit-step Slice of spatial axes only: a crop (U-Net's crop-and-copy), with the offset it starts at."""
+    import numpy as np
+
+    names = list(node.input) + [""] * (5 - len(node.input))
+    starts, ends, axes, steps = (g.constants.get(name) if name else None for name in names[1:5])
+    rank = len(g.shape(x[0])) + 1
+    if starts is None or ends is None:
+        return None
+    axes = [int(a) % rank for a in (axes if axes is not None else range(len(starts)))]
+    if min(axes) < 2 or (steps is not None and np.any(steps != 1)):
+        return None
+    sizes = g.shape(x[0])[1:]
+    offsets = [0] * len(sizes)
+    for axis, start in zip(axes, starts):
+        offsets[axis - 2] = int(start) + (sizes[axis - 2] if start < 0 else 0)
+    return [Layer("crop", node.output[0], x[:1], {"size": list(g.shape(node.output[0])[1:]), "offset": offsets})]
+
+
+def _resize(g: _Graph, node, x):
+    """Resize of the spatial axes only, in one of torch's interpolate modes: upsample to the inferred size."""
+    names = list(node.input) + [""] * (4 - len(node.input))
+    before, after = g.shape(x[0]), g.shape(node.output[0])
+    if before[0] != after[0] or attr(node, "antialias", 0) or any(name and name not in g.constants for name in names[1:]):
+        return None
+    spatial = len(before) - 1
+    mode = {"nearest": "nearest", "cubic": "bicubic"}.get(attr(node, "mode", "nearest"))
+    mode = mode or {1: "linear", 2: "bilinear", 3: "trilinear"}.get(spatial)
+    transform = attr(node, "coordinate_transformation_mode", "half_pixel")
+    wanted = {"nearest": ("asymmetric",), "bicubic": ("pytorch_half_pixel", "half_pixel", "align_corners")}
+    if mode is None or transform not in wanted.get(mode, ("pytorch_half_pixel", "half_pixel", "align_corners")):
+        return None
+    if mode == "nearest" and attr(node, "nearest_mode", "round_prefer_floor") != "floor":
+        return None
+    return [Layer("upsample", node.output[0], x[:1], {"size": list(after[1:]), "mode": mode,
+                                                      "align_corners": transform == "align_corners"})]
+
+
 def _channel_slices(g: _Graph, node, x):
     """A Slice or Split along the channels: one `split` layer per piece."""
     import numpy as np
@@ -494,71 +525,16 @@ def layer_name(tensor: str, op: str) -> str:
     parts = [p for p in re.split(r"/", tensor) if p]
     if len(parts) > 1:
         parts = parts[:-1]  # the operator part of a module path
-    name = re.sub(r"_output_\d+$", "", parts[-1] if parts else tensor)
-    name = re.sub(r"[^A-Za-z0-9_]+", "_", name).strip("_")
-    return name or op
+    return sanitised(re.sub(r"_output_\d+$", "", parts[-1] if parts else tensor), op)
 
 
 def write_spec(g: _Graph, model, layers: list, path: str) -> str:
-    from cnncost.ops import OPS
-
-    names, used = {g.input: "input"}, {"input", "in"}
-    for layer in layers:
+    def label(layer):
         producer = g.producer.get(layer.name)
-        base = layer_name(producer.name if producer is not None and producer.name else layer.name, layer.op)
-        name, n = base, 1
-        while name in used:
-            n += 1
-            name = f"{base}_{n}"
-        used.add(name)
-        names[layer.name] = name
-    lines = [
-        f"# Imported by cnncost from {path} (ONNX IR {model.ir_version}, opset "
-        f"{next((o.version for o in model.opset_import if o.domain in ('', 'ai.onnx')), '?')}, producer "
-        f"{' '.join(filter(None, (model.producer_name or 'unknown', model.producer_version)))}).",
-        "# One layer per operator; weights and shape computations were folded into the layers' settings.",
-        f"name: {_yaml_text(model.graph.name or 'imported')}",
-        f"input: {'x'.join(str(d) for d in g.shape(g.input))}",
-        "layers:",
-    ]
-    previous = g.input
-    for layer in layers:
-        settings = {"name": names[layer.name]}
-        inputs = [names.get(name) for name in layer.inputs]
-        if None in inputs:
-            missing = layer.inputs[inputs.index(None)]
-            raise CnnCostError(f"tensor {missing!r} comes from no supported layer", Location(path))
-        if inputs != [names[previous]]:
-            settings["inputs"] = inputs[0] if len(inputs) == 1 else inputs
-        keys = {key.name: key for key in OPS[layer.op].keys} if layer.op in OPS else {}
-        order = list(keys)
-        for name, value in sorted(layer.attrs.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)):
-            key = keys.get(name)
-            if key is not None and key.type in ("ints", "padding") and isinstance(value, list) and value and len(set(value)) == 1:
-                value = value[0]  # one number means the same on every axis
-            if key is None or key.default != value:
-                settings[name] = value
-        lines.append(f"  - {layer.op}: {{{', '.join(f'{k}: {_yaml_value(v)}' for k, v in settings.items())}}}")
-        previous = layer.name
-    outputs = [names[name] for name in g.outputs]
-    if outputs != [names[layers[-1].name]]:
-        lines.append(f"outputs: [{', '.join(outputs)}]" if len(outputs) > 1 else f"output: {outputs[0]}")
-    return "\n".join(lines) + "\n"
+        return layer_name(producer.name if producer is not None and producer.name else layer.name, layer.op)
 
-
-def _yaml_value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        text = repr(float(f"{value:.7g}"))  # ONNX stores float32: 1e-05, not 9.999999747378752e-06
-        mantissa, e, exponent = text.partition("e")
-        return f"{mantissa}.0e{exponent}" if e and "." not in mantissa else text  # YAML 1.1 reads 1e-05 as text
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_yaml_value(v) for v in value) + "]"
-    if isinstance(value, str):
-        return _yaml_text(value)
-    return str(int(value)) if hasattr(value, "__index__") else str(value)
-
-
-def _yaml_text(text: str) -> str:
-    return text if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", text) and text not in ("true", "false", "null", "yes", "no", "on", "off") else repr(text)
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), "?")
+    producer = " ".join(filter(None, (model.producer_name or "unknown", model.producer_version)))
+    header = [f"Imported by cnncost from {path} (ONNX IR {model.ir_version}, opset {opset}, producer {producer}).",
+              "One layer per operator; weights and shape computations were folded into the layers' settings."]
+    return spec_text(header, model.graph.name or "imported", g.input, g.shape(g.input), layers, g.outputs, label, path)
