@@ -96,3 +96,14 @@ def test_breakdown_keeps_matmul_time_out_of_the_convolution_copies(forward_break
     spec = load_text("name: pointwise\ninput: 512x28x28\nlayers:\n  - conv2d: {out: 512, kernel: 1, bias: false}\n")
     seconds, _ = forward_breakdown.breakdown(spec.graph, batch=8)
     assert seconds["conv copies"] < 0.2 * seconds["matmuls"]
+
+
+SWEEP_SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "sweep_speed.py"
+
+
+@pytest.mark.skipif(not SWEEP_SCRIPT.exists(), reason="benchmarks/ is not shipped in the package")
+def test_sweep_speed_prints_wall_and_cpu_figures_with_the_load():
+    result = subprocess.run([sys.executable, str(SWEEP_SCRIPT), "40", "2"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^sweep mobilenet_v1: 40 points in [\d.]+ s = \d+ points/s on 2 processes \(load average [\d.]+;", result.stdout, re.M)
+    assert re.search(r"^CPU time: [\d.]+ ms per point = \d+ points per CPU-second; \d+ free cores would give about \d+ points/s$", result.stdout, re.M)
