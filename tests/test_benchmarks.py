@@ -98,6 +98,14 @@ def test_breakdown_keeps_matmul_time_out_of_the_convolution_copies(forward_break
     assert seconds["conv copies"] < 0.2 * seconds["matmuls"]
 
 
+def test_summary_speed_prints_every_format_for_each_spec():
+    script = SCRIPT.parent / "summary_speed.py"
+    result = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines() if line.startswith(("densenet201", "chain_1000 "))]
+    assert [row[0] for row in rows] == ["densenet201", "chain_1000"] and all(len(row) == 6 for row in rows)
+
+
 SWEEP_SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "sweep_speed.py"
 
 

@@ -3,19 +3,19 @@ from __future__ import annotations
 
 import click
 
-from cnncost.cli.options import FORMATS, batch_option, dtype_option, force_option, input_option, optimizer_option, output_option, set_option
+from cnncost.cli.options import FORMATS, batch_option, dtype_option, force_option, input_option, optimizer_option, output_option, set_option, spec_argument
 from cnncost.cli.output import check_output, emit, emit_view
 
 
 @click.command()
-@click.argument("spec")
+@spec_argument()
 @input_option
 @set_option
 @batch_option
 @dtype_option
 @optimizer_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.option("--columns", type=click.Choice(("standard", "lecture")), default="standard", show_default=True, help="lecture: the seed notes' AlexNet columns.")
+@click.option("--columns", type=click.Choice(("standard", "lecture")), default="standard", show_default=True, help="lecture: the AlexNet table's columns from the UM-CV lecture notes on CNN architectures.")
 @click.option("--depth", type=click.IntRange(min=1), help="Fold layers deeper than N into their block's subtotal.")
 @click.option("--group-by", type=click.Choice(("op",)), help="One row per kind of layer (1×1 conv, depthwise conv, ...).")
 @click.option("--strict", is_flag=True, help="Treat warnings (e.g. a stride that skips input rows) as errors.")
