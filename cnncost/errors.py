@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -13,6 +14,10 @@ class Location:
     column: int | None = None
 
     def __str__(self) -> str:
+        return self._text
+
+    @cached_property
+    def _text(self) -> str:  # every report row records its layer's location as text
         parts = [self.file]
         if self.line is not None:
             parts.append(str(self.line))

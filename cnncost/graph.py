@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from cnncost.errors import CnnCostError, Location
 
@@ -48,6 +49,10 @@ class Graph:
 
     def unused(self) -> list[str]:
         """Nodes whose result reaches no output (an auxiliary head): their weights exist, but they do not run."""
+        return list(self._unused)
+
+    @cached_property
+    def _unused(self) -> tuple:  # asked for by the analysis, the liveness timeline and training memory alike
         by_name = {node.name: node for node in self.nodes}
         live, stack = set(), list(self.outputs)
         while stack:
@@ -56,7 +61,7 @@ class Graph:
                 continue
             live.add(name)
             stack.extend(by_name[name].inputs)
-        return [node.name for node in self.nodes if node.name not in live]
+        return tuple(node.name for node in self.nodes if node.name not in live)
 
 
 def build_graph(input_shape: tuple, nodes: list, outputs, where: Location) -> Graph:

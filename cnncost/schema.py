@@ -184,6 +184,7 @@ def _layer_keys() -> dict:
         },
         "repeat": {"description": "stack N copies, named name.0, name.1, …", "anyOf": [{"type": "integer", "minimum": 1}, EXPRESSION]},
         "first": {"type": "object", "description": "with `repeat`: settings for the first copy only"},
+        "index_as": {**TEXT, "description": "with `repeat` of a block: the block argument that receives each copy's number (0, 1, …)"},
         "when": {"description": "false skips the layer; it then stands for its input", "anyOf": [{"type": "boolean"}, EXPRESSION]},
     }
     return {key: schemas[key] for key in LAYER_KEYS}

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from cnncost.errors import CnnCostError
+from cnncost.gcpause import gc_paused
 
 MAX_POINTS = 10_000
 # The totals a sweep row shows, all integers; `top1` (published, where a point matches a reference) is the one
@@ -123,6 +124,7 @@ def evaluate(job: Job, args: dict, doc=None) -> Point:
     return Point(dict(args), metrics, over)
 
 
+@gc_paused  # measured: the cyclic collector, run during the builds, took a fifth of each point's time (docs/design-space.md)
 def _evaluate_chunk(job: Job, chunk: list) -> list:
     from cnncost.spec.yamlload import load_yaml
 

@@ -104,3 +104,14 @@ def test_summary_speed_prints_every_format_for_each_spec():
     assert result.returncode == 0, result.stderr
     rows = [line.split() for line in result.stdout.splitlines() if line.startswith(("densenet201", "chain_1000 "))]
     assert [row[0] for row in rows] == ["densenet201", "chain_1000"] and all(len(row) == 6 for row in rows)
+
+
+SWEEP_SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "sweep_speed.py"
+
+
+@pytest.mark.skipif(not SWEEP_SCRIPT.exists(), reason="benchmarks/ is not shipped in the package")
+def test_sweep_speed_prints_wall_and_cpu_figures_with_the_load():
+    result = subprocess.run([sys.executable, str(SWEEP_SCRIPT), "40", "2"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^sweep mobilenet_v1: 40 points in [\d.]+ s = \d+ points/s on 2 processes \(load average [\d.]+;", result.stdout, re.M)
+    assert re.search(r"^CPU time: [\d.]+ ms per point = \d+ points per CPU-second; \d+ free cores would give about \d+ points/s$", result.stdout, re.M)

@@ -71,6 +71,44 @@ def test_expression_values(source, value):
     assert evaluate(source, {}) == value
 
 
+@pytest.mark.parametrize("source, value", [
+    ("range(4)", [0, 1, 2, 3]),
+    ("range(2, 5)", [2, 3, 4]),
+    ("len([7, 8, 9])", 3),
+    ("[2 * x for x in range(4)]", [0, 2, 4, 6]),
+    ("[x for x in range(10) if x % 4 == 0]", [0, 4, 8]),
+    # a comprehension inside a comprehension: the run length of each distinct width in [8, 8, 16, 24, 24, 24]
+    ("[len([w for w in ws if w == v]) for v in [8, 16, 24]]", [2, 1, 3]),
+    ("[if(i == 0, 0, ws[i - 1]) for i in range(3)]", [0, 8, 8]),  # i == 0 reads ws[-1], harmless: if() takes both
+])
+def test_lists_from_formulas(source, value):
+    assert evaluate(source, {"ws": [8, 8, 16, 24, 24, 24]}) == value
+
+
+@pytest.mark.parametrize("source, message", [
+    ("[x for x in 3]", "3 is not a list"),
+    ("[for x in [1]]", "needs an element before 'for'"),
+    ("[x for 1 in [1]]", "expected a name after 'for'"),
+    ("[x for x of [1]]", "expected 'in'"),
+    ("[x for x in [1] if]", "needs a condition"),
+    ("range(20000)", "longer than 10,000 items"),
+    ("range(1.5)", "one or two integers"),
+    ("len(3)", "takes one list"),
+    # 100 lists of 10,000 items is a million steps: refused by the step budget, never built
+    ("[[y for y in range(10000)] for x in range(100)]", "more than 100,000 steps"),
+])
+def test_list_formula_errors(source, message):
+    with pytest.raises(ExprError, match=message):
+        evaluate(source, {})
+
+
+def test_require_gives_the_value_or_quotes_the_condition():
+    assert evaluate("require(x > 1, 2 * x)", {"x": 3}) == 6
+    # a failed condition stops before the value, which here could not be computed (log of a negative)
+    with pytest.raises(ExprError, match=r"requirement not met: x > 1 \(x=-3\)"):
+        evaluate("require(x > 1, log(x))", {"x": -3})
+
+
 def test_log_and_exp_are_inverse():
     assert abs(evaluate("log(exp(2))", {}) - 2) < 1e-12
 
@@ -116,6 +154,48 @@ def test_a_fan_out_of_functions_is_bounded_by_steps():
         functions[f"f{i}"] = Function(f"f{i}", ("x",), f"f{i - 1}(x) + f{i - 1}(x)")
     with pytest.raises(ExprError, match="more than 100,000 steps"):
         evaluate("f29(1)", {FUNCTIONS: functions})
+
+
+# -- repeat with index_as: each copy its number -----------------------------------------------------------------
+STAGES = """
+name: stages
+args: {widths: [8, 16, 24]}
+input: 3x16x16
+blocks:
+  stage:
+    args: {s: null}
+    layers:
+      - conv2d: {name: conv, out: "${widths[s]}", kernel: 3, padding: 1, bias: false}
+layers:
+  - stage: {name: trunk, repeat: "${len(widths)}", index_as: s}
+"""
+
+
+def test_index_as_gives_each_copy_its_number():
+    spec = load_text(STAGES)
+    convs = [node for node in spec.graph.nodes if node.op == "conv2d"]
+    assert [(node.name, node.attrs["out"]) for node in convs] == [("trunk.0.conv", 8), ("trunk.1.conv", 16), ("trunk.2.conv", 24)]
+    # params: 3·8·9 + 8·16·9 + 16·24·9 = 216 + 1,152 + 3,456
+    assert cnncost.analyze(spec).totals.params == 4_824
+
+
+@pytest.mark.parametrize("change, message", [
+    ("repeat: \"${len(widths)}\", index_as: s", None),
+    ("index_as: s", "`index_as` only applies with `repeat`"),
+    ("repeat: 3, index_as: t", "`index_as: t` must name an argument of block 'stage' \\(its arguments: s\\)"),
+])
+def test_index_as_errors(change, message):
+    text = STAGES.replace('repeat: "${len(widths)}", index_as: s', change)
+    if message is None:
+        load_text(text)
+        return
+    with pytest.raises(CnnCostError, match=message):
+        load_text(text)
+
+
+def test_index_as_on_an_op_is_refused():
+    with pytest.raises(CnnCostError, match="'relu' is an op, not a block"):
+        load_text(STAGES + "  - relu: {repeat: 2, index_as: s}\n")
 
 
 # -- spec args -------------------------------------------------------------------------------------------------
@@ -219,6 +299,11 @@ def test_mobilenet_v1_reference_follows_the_point():
     assert cnncost.analyze("mobilenet_v1", args={"alpha": 0.5}).reference["top1"] == 63.7  # Table 6
     assert cnncost.analyze("mobilenet_v1", args={"res": 128}).reference["top1"] == 64.4  # Table 7
     assert cnncost.analyze("mobilenet_v1", args={"alpha": 0.5, "res": 128}).reference == {}  # not in the paper
+
+
+def test_references_match_without_a_default_reference():
+    """efficientnet lists only `references:`; an absent `reference:` must not match every point first."""
+    assert cnncost.analyze("efficientnet", args={"phi": 1}).reference["top1"] == 78.642  # EfficientNet_B1_Weights.IMAGENET1K_V1
 
 
 @pytest.mark.parametrize("alpha, res", [(0.25, 64), (0.75, 96)])
@@ -339,3 +424,81 @@ def test_efficientnet_phi_matches_torchvision_metadata(phi):
 
 def test_efficientnet_member_verifies_at_a_small_size():
     assert_verifies_small("efficientnet", {"phi": 1})
+
+
+# -- RegNet: the widths from w0, wa, wm, depth (Radosavovic et al. 2020, Section 3.3); torchvision RegNet_*_Weights ---
+# (w0, wa, wm, depth, group_width, se_ratio) as torchvision's regnet_* builders pass them; num_params and GFLOPS
+# (G multiply-adds) from the weights enum named. regnet_y_128gf has only SWAG weights; its SWAG_LINEAR_V1 is at 224.
+REGNET = {
+    "RegNet_Y_400MF_Weights.IMAGENET1K_V1": ((48, 27.89, 2.09, 16, 8, 0.25), 4_344_144, "0.402"),
+    "RegNet_Y_800MF_Weights.IMAGENET1K_V1": ((56, 38.84, 2.4, 14, 16, 0.25), 6_432_512, "0.834"),
+    "RegNet_Y_1_6GF_Weights.IMAGENET1K_V1": ((48, 20.71, 2.65, 27, 24, 0.25), 11_202_430, "1.612"),
+    "RegNet_Y_3_2GF_Weights.IMAGENET1K_V1": ((80, 42.63, 2.66, 21, 24, 0.25), 19_436_338, "3.176"),
+    "RegNet_Y_8GF_Weights.IMAGENET1K_V1": ((192, 76.82, 2.19, 17, 56, 0.25), 39_381_472, "8.473"),
+    "RegNet_Y_16GF_Weights.IMAGENET1K_V1": ((200, 106.23, 2.48, 18, 112, 0.25), 83_590_140, "15.912"),
+    "RegNet_Y_32GF_Weights.IMAGENET1K_V1": ((232, 115.89, 2.53, 20, 232, 0.25), 145_046_770, "32.28"),
+    "RegNet_Y_128GF_Weights.IMAGENET1K_SWAG_LINEAR_V1": ((456, 160.83, 2.52, 27, 264, 0.25), 644_812_894, "127.518"),
+    "RegNet_X_400MF_Weights.IMAGENET1K_V1": ((24, 24.48, 2.54, 22, 16, 0), 5_495_976, "0.414"),
+    "RegNet_X_800MF_Weights.IMAGENET1K_V1": ((56, 35.73, 2.28, 16, 16, 0), 7_259_656, "0.8"),
+    "RegNet_X_1_6GF_Weights.IMAGENET1K_V1": ((80, 34.01, 2.25, 18, 24, 0), 9_190_136, "1.603"),
+    "RegNet_X_3_2GF_Weights.IMAGENET1K_V1": ((88, 26.31, 2.25, 25, 48, 0), 15_296_552, "3.177"),
+    "RegNet_X_8GF_Weights.IMAGENET1K_V1": ((80, 49.56, 2.88, 23, 120, 0), 39_572_648, "7.995"),
+    "RegNet_X_16GF_Weights.IMAGENET1K_V1": ((216, 55.59, 2.1, 22, 128, 0), 54_278_536, "15.941"),
+    "RegNet_X_32GF_Weights.IMAGENET1K_V1": ((320, 69.86, 2.0, 23, 168, 0), 107_811_560, "31.736"),
+}
+
+
+def _regnet_args(values: tuple) -> dict:
+    return dict(zip(("w0", "wa", "wm", "depth", "group_width", "se_ratio"), values))
+
+
+@pytest.mark.parametrize("weights", REGNET)
+def test_regnet_matches_torchvision_metadata(weights):
+    values, params, gmacs = REGNET[weights]
+    assert_published("regnet", _regnet_args(values), params, gmacs)
+
+
+def test_regnet_stages_from_the_quantised_widths():
+    """regnet_x_400mf by hand: u_j = 24 + 24.48·j for j = 0..21; k_j = round(log(u_j / 24) / log(2.54)) is
+    0 for j = 0, 1 for j = 1..2 (u = 48.5, 73.0: log ratios / 0.932 = 0.75, 1.19), 2 for j = 3..9, 3 for j = 10..21;
+    widths 24·2.54^k rounded to 8: 24, 61 → 64, 154.8 → 152, 393.3 → 392; stage depths 1, 2, 7, 12. Made
+    compatible with group width 16 (torchvision _make_divisible(w, min(16, w))): 24 → 32, 64, 152 → 160, 392 → 400."""
+    args = cnncost.analyze("regnet", args=_regnet_args(REGNET["RegNet_X_400MF_Weights.IMAGENET1K_V1"][0])).args
+    assert args["stage_depths"] == [1, 2, 7, 12]
+    assert args["stage_widths"] == [32, 64, 160, 400]
+    assert args["group_widths"] == [16, 16, 16, 16]
+
+
+def test_regnet_reference_follows_the_point():
+    report = cnncost.analyze("regnet", args=_regnet_args(REGNET["RegNet_X_800MF_Weights.IMAGENET1K_V1"][0]))
+    assert report.reference["top1"] == 75.212  # RegNet_X_800MF_Weights.IMAGENET1K_V1 acc@1
+    assert cnncost.analyze("regnet", args={"depth": 13}).reference == {}
+
+
+@pytest.mark.parametrize("setting", ["wm=1", "wa=-5", "w0=20", "depth=0"])
+def test_regnet_refuses_what_torchvision_refuses(cli, setting):
+    """torchvision BlockParams.from_init_params raises "Invalid RegNet settings" unless w0 is a positive multiple
+    of 8, wa ≥ 0 and wm > 1; no block at all is refused as well."""
+    result = cli("summary", "regnet", "--set", setting)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "requirement not met: w0 > 0 and w0 % 8 == 0 and wa >= 0 and wm > 1 and d >= 1" in result.stderr
+
+
+def test_regnet_members_verify_at_a_small_size():
+    assert_verifies_small("regnet", {})  # regnet_y_400mf: squeeze-excite
+    assert_verifies_small("regnet", {**_regnet_args(REGNET["RegNet_X_400MF_Weights.IMAGENET1K_V1"][0]), "depth": 6})
+
+
+def test_regnet_matches_a_torchvision_built_model():
+    """Beside the published metadata: torchvision's RegNet built from other parameters (bottleneck ratio 2,
+    five stages), parameters counted by torch."""
+    torch = pytest.importorskip("torch")
+    regnet = pytest.importorskip("torchvision.models.regnet")
+    args = {"w0": 32, "wa": 20.0, "wm": 1.6, "depth": 12, "group_width": 8, "bottleneck_ratio": 0.5, "se_ratio": 0.25}
+    block_params = regnet.BlockParams.from_init_params(
+        depth=12, w_0=32, w_a=20.0, w_m=1.6, group_width=8, bottleneck_multiplier=0.5, se_ratio=0.25)
+    model = regnet.RegNet(block_params, norm_layer=torch.nn.BatchNorm2d)
+    report = cnncost.analyze("regnet", args=args)
+    assert report.args["stage_widths"] == block_params.widths
+    assert report.args["stage_depths"] == block_params.depths
+    assert report.totals.params == sum(p.numel() for p in model.parameters())

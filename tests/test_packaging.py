@@ -11,7 +11,9 @@ from tests.conftest import ROOT, run_cli
 
 @pytest.fixture(scope="module")
 def sdist(tmp_path_factory):
-    pytest.importorskip("setuptools")  # the build backend, as pip runs it
+    # the build backend, as pip runs it: pyproject's build-system asks for setuptools>=77 (PEP 639 `license`);
+    # an older one in the test environment cannot read it (pip itself builds in isolation with a new one)
+    pytest.importorskip("setuptools", minversion="77")
     import shutil
 
     # from a clean copy of the working tree: an old *.egg-info/SOURCES.txt would add files MANIFEST.in forgot

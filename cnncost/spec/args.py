@@ -115,7 +115,7 @@ def matching_reference(doc: LocDict, values: dict) -> dict:
     listed = doc.get("references") or []
     if not isinstance(listed, list) or not all(isinstance(entry, dict) for entry in listed):
         raise CnnCostError("`references` must be a list of mappings like `{args: {...}, top1: 70.6}`", doc.value_loc("references"))
-    for entry in [doc.get("reference") or {}, *listed]:
+    for entry in [*([doc["reference"]] if doc.get("reference") else []), *listed]:  # no `reference:` is no entry
         wanted = entry.get("args") or {}
         if all(name in values and values[name] == value for name, value in wanted.items()):
             return {key: value for key, value in entry.items() if key != "args"}

@@ -21,7 +21,7 @@ from cnncost.spec.expr import ExprError, has_reference, references, substitute
 from cnncost.spec.work import ExpansionLimit, ExpansionWork, bounded_size
 from cnncost.spec.yamlload import LocDict, LocList, located, name_control_character
 
-LAYER_KEYS = ("name", "inputs", "repeat", "first", "when")
+LAYER_KEYS = ("name", "inputs", "repeat", "first", "index_as", "when")
 BLOCK_KEYS = ("args", "layers", "output", "description")
 GRAPH_INPUT = "input"
 BLOCK_INPUT = "in"
@@ -114,8 +114,9 @@ class Expander:
                 raise CnnCostError(f"layer {full!r} is skipped by `when` but has no input to stand for", loc)
             self.alias(full, inputs[0])
             return local
-        if "first" in layer and "repeat" not in layer:
-            raise CnnCostError("`first` only applies with `repeat`", params.key_loc("first"), "add `repeat: N` or remove `first`")
+        for key in ("first", "index_as"):
+            if key in layer and "repeat" not in layer:
+                raise CnnCostError(f"`{key}` only applies with `repeat`", params.key_loc(key), f"add `repeat: N` or remove `{key}`")
         if "repeat" in layer:
             self.expand_repeat(scope, full, op, params, layer, inputs, loc)
         else:
@@ -239,10 +240,13 @@ class Expander:
             raise CnnCostError("`first` must be a mapping of settings for the first repeat", params.value_loc("first"))
         if self.count + repeat * self.smallest(op) > MAX_NODES:  # refuse now, not after a million layers
             raise CnnCostError(f"the spec expands to more than {MAX_NODES:,} layers", where, "lower a repeat count")
+        counter = self.repeat_index(op, layer, params, loc)
         self.instances.append(BlockInstance(full, f"{op} ×{repeat}", loc))
         previous = inputs
         for index in range(repeat):
             args = _copy(params)
+            if counter:
+                args[counter], args.value_locs[counter] = index, params.value_locs.get("index_as", loc)
             if index == 0:
                 for key, value in first.items():
                     args[key] = value
@@ -251,6 +255,20 @@ class Expander:
             self.instance(scope, name, op, args, previous, loc)
             previous = [Ref(scope, name, loc)]
         self.alias(full, previous[0])
+
+    def repeat_index(self, op, layer, params, loc) -> str | None:
+        """`index_as: s` hands each copy its number (0, 1, …) as the block argument `s`, so a stage can read its own
+        entry of a per-stage list (`out: ${widths[s]}`)."""
+        name = layer.get("index_as")
+        if name is None:
+            return None
+        where = params.value_locs.get("index_as", loc)
+        if op not in self.blocks:
+            raise CnnCostError(f"`index_as` passes the copy's number to a block argument; {op!r} is an op, not a block", where)
+        if not isinstance(name, str) or name not in (self.blocks[op].get("args") or {}):
+            declared = ", ".join(self.blocks[op].get("args") or {}) or "none"
+            raise CnnCostError(f"`index_as: {name}` must name an argument of block {op!r} (its arguments: {declared})", where)
+        return name
 
     def instance(self, scope, full, op, params, inputs, loc):
         if op in self.blocks:

@@ -1,11 +1,12 @@
 """Block arguments: `$name` and `${expression}` in spec values.
 
 A tiny arithmetic language of its own (integers, floats, booleans, names, lists and indexing,
-+ - * / // % **, comparisons, and/or/not, if/min/max and the math functions in _MATH, and a
-spec's own `functions:`), parsed here token by token. Nothing in a spec is ever handed to
+list comprehensions `[e for x in xs if c]`, range/len, + - * / // % **, comparisons, and/or/not,
+if/require/min/max and the math functions in _MATH, and a spec's own `functions:`), parsed here token by token. Nothing in a spec is ever handed to
 Python's eval. Limits (docs/design-space.md): 200 characters per expression, nesting 32 deep,
-integers up to 10^100, exponents up to 1,000, lists of 10,000 items, and 100,000 evaluation
-steps per expression including every spec function it calls; spec functions never recurse.
+integers up to 10^100, exponents up to 1,000, lists of 10,000 items (made by range or a comprehension
+too), and 100,000 evaluation steps per expression including every spec function it calls and every item a
+range or comprehension makes; spec functions never recurse.
 """
 from __future__ import annotations
 
@@ -125,10 +126,13 @@ class _Parser:
     def peek(self):
         return self.tokens[self.pos][1] if self.pos < len(self.tokens) else None
 
-    def take(self):
-        self.budget[0] -= 1
+    def _charge(self, steps: int):
+        self.budget[0] -= steps
         if self.budget[0] < 0:
             raise ExprError(f"expression takes more than {MAX_STEPS:,} steps to evaluate (spec functions included)")
+
+    def take(self):
+        self._charge(1)
         if self.pos >= len(self.tokens):
             raise ExprError("expression ends too early")
         token = self.tokens[self.pos]
@@ -248,6 +252,11 @@ class _Parser:
         return self.env[value]
 
     def list_literal(self) -> list:
+        """`[a, b, c]`, or `[element for name in items if condition]`: the element and condition are kept as
+        tokens and evaluated once per item, each evaluation charged to the same step budget."""
+        closing, loop = self._scan_list(self.pos)
+        if loop is not None:
+            return self.comprehension(loop, closing)
         items = []
         while self.peek() != "]":
             if items:
@@ -258,8 +267,64 @@ class _Parser:
         self.take()
         return items
 
+    def _scan_list(self, start: int) -> tuple:
+        """(position of the `]` closing the list `start` is in, position of its `for` outside nested brackets or
+        None). Each token looked at is a step, so rescanning inside a comprehension stays bounded."""
+        level, loop = 0, None
+        for pos in range(start, len(self.tokens)):
+            self._charge(1)
+            kind, value = self.tokens[pos]
+            if kind == "op" and value in ("(", "["):
+                level += 1
+            elif kind == "op" and value in (")", "]"):
+                if level == 0:
+                    return pos, loop
+                level -= 1
+            elif level == 0 and loop is None and kind == "name" and value == "for":
+                loop = pos
+        raise ExprError("expression ends too early")
+
+    def comprehension(self, loop: int, closing: int) -> list:
+        element = self.tokens[self.pos : loop]
+        if not element:
+            raise ExprError("a list comprehension needs an element before 'for'")
+        self.pos = loop + 1
+        kind, name = self.take()
+        if kind != "name" or name in ("true", "false", "for", "in", "if"):
+            raise ExprError(f"expected a name after 'for', found {name!r}")
+        if self.take()[1] != "in":
+            raise ExprError(f"expected 'in' after 'for {name}'")
+        items = self.expression()
+        condition = ()
+        if self.pos < closing and self.tokens[self.pos] == ("name", "if"):
+            condition, self.pos = self.tokens[self.pos + 1 : closing], closing
+            if not condition:
+                raise ExprError("'if' in a list comprehension needs a condition")
+        self.expect("]")
+        if not isinstance(items, list):
+            raise ExprError(f"{items!r} is not a list, so 'for {name} in' cannot go through it")
+        env = dict(self.env)
+        result = []
+        for item in items:
+            env[name] = item
+            if condition and not _truth(self.sub(condition, env)):
+                continue
+            result.append(self.sub(element, env))
+        return result
+
+    def sub(self, tokens: tuple, env: dict):
+        """Evaluate a piece of this expression (a comprehension's element or condition) with `env`."""
+        parser = _Parser(tokens, env, self.budget, self.calls)
+        parser.depth = self.depth
+        value = parser.expression()
+        if parser.peek() is not None:
+            raise ExprError(f"unexpected {parser.peek()!r} in expression")
+        return value
+
     def call(self, name: str):
         self.expect("(")
+        if name == "require":
+            return self.require()
         args = [self.expression()]
         while self.peek() == ",":
             self.take()
@@ -271,13 +336,45 @@ class _Parser:
             return args[1] if _truth(args[0]) else args[2]
         if name in _FUNCTIONS:
             return _FUNCTIONS[name]([_number(a) for a in args])
+        if name == "len":
+            if len(args) != 1 or not isinstance(args[0], list):
+                raise ExprError(f"len() takes one list, not {', '.join(map(repr, args))}")
+            return len(args[0])
+        if name == "range":
+            return self.range_list(args)
         spec_functions = self.env.get(FUNCTIONS) or {}
         if name in spec_functions:
             return self.call_spec_function(spec_functions[name], args, spec_functions)
         if name in _MATH:
             return _math(name, args)
-        known = ", ".join(["if", "min", "max", *_MATH, *spec_functions])
+        known = ", ".join(["if", "require", "min", "max", "len", "range", *_MATH, *spec_functions])
         raise ExprError(f"unknown function {name!r} (known: {known})")
+
+    def require(self):
+        """`require(condition, value)`: the value, or an error quoting the condition and the values it read. The
+        value is not computed when the condition fails, so a family can refuse parameters its formulas cannot take."""
+        start = self.pos
+        condition = self.expression()
+        written = self.tokens[start : self.pos]
+        if not _truth(condition):
+            text = " ".join(str(value) for _, value in written)
+            names = dict.fromkeys(value for kind, value in written if kind == "name" and value in self.env and value != FUNCTIONS)
+            given = ", ".join(f"{name}={self.env[name]!r}" for name in names)
+            raise ExprError(f"requirement not met: {text}" + (f" ({given})" if given else ""))
+        self.expect(",")
+        value = self.expression()
+        self.expect(")")
+        return value
+
+    def range_list(self, args: list) -> list:
+        """range(n) or range(start, stop), integers only; each item made is a step."""
+        if not 1 <= len(args) <= 2 or any(isinstance(a, bool) or not isinstance(a, int) for a in args):
+            raise ExprError(f"range() takes one or two integers (range(n), range(start, stop)), not {', '.join(map(repr, args))}")
+        start, stop = (0, args[0]) if len(args) == 1 else args
+        if stop - start > MAX_LIST:
+            raise ExprError(f"range({', '.join(map(str, args))}) makes a list longer than {MAX_LIST:,} items")
+        self._charge(max(0, stop - start))
+        return list(range(start, stop))
 
     def call_spec_function(self, function: Function, args: list, spec_functions: dict):
         if function.name in self.calls:
