@@ -61,6 +61,10 @@ optimizer_option = click.option(
     help="Add training_total_bytes: params + gradients + this optimizer's state + saved activations + backward transient.",
 )
 force_option = click.option("--force", is_flag=True, help="Overwrite an existing --output file.")
+device_option = click.option(
+    "--device", metavar="PROFILE",
+    help="Estimate latency per layer on this device: a profile file (cnncost calibrate writes one) or a bundled name.",
+)
 
 
 def _overrides(ctx, param, value):

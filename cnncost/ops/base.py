@@ -71,6 +71,11 @@ class Op:
     view = False  # its output is a view of its first input's storage (flatten, a channel slice)
     layer_keys: tuple[str, ...] = ()  # keys whose value names a layer: it becomes one more input, after `inputs`
 
+    @property
+    def moves_data(self) -> bool:
+        """Whether inference reads its inputs and writes a new output (cnncost.traffic); a view moves nothing."""
+        return not self.view
+
     def normalize(self, raw: dict) -> dict:
         """Check keys and types, fill defaults; raise OpError(key=...) for the offending key."""
         known = {key.name: key for key in self.keys}

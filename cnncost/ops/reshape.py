@@ -33,6 +33,7 @@ class Passthrough(Op):
 
 class Dropout(Passthrough):
     view = False
+    moves_data = False  # at inference it returns its input (PyTorch's eval mode); training draws a mask
 
     def saved(self, attrs, in_shapes, out_shape):
         """Training mode on the CPU: input × a float32 mask of kept elements scaled by 1/(1 − p), and a product
