@@ -170,8 +170,8 @@ CONVENTIONS = {
     "unused": "layers that reach no output (an auxiliary head) keep their params in the totals but not their MACs, "
     "FLOPs or memory, since they do not run at inference",
     "bytes_read": TRAFFIC_CONVENTION,
-    "estimated_seconds": "with --device: per layer max(flops / (peak FLOP/s × the op's efficiency), (bytes_read + "
-    "bytes_written) / bandwidth) + the profile's per-layer overhead; bound names the larger term; the total adds the layers",
+    "estimated_seconds": "with --device: per layer max(flops / peak FLOP/s, (bytes_read + bytes_written) / bandwidth) "
+    "/ the op's efficiency + the profile's per-layer overhead; bound names the larger term; the total adds the layers",
     "receptive_field": "per axis of the input: size (pixels one element sees, padding included), jump (pixels between "
     "neighbouring elements), start (centre of element 0's view); global: a broadcast gate saw the whole image",
 }

@@ -1,7 +1,8 @@
 """A per-layer latency estimate on a device: the roofline model over the report's FLOPs and memory traffic.
 
-Each layer that runs takes max(flops / (peak FLOP/s × the op's efficiency), bytes moved / bandwidth) plus the
-profile's per-layer overhead, and is compute- or memory-bound by whichever term is larger; the model's time is
+Each layer that runs takes max(flops / peak FLOP/s, bytes moved / bandwidth) / the op's efficiency (the share of
+the roofline it reaches) plus the profile's per-layer overhead, and is compute- or memory-bound by whichever term
+is larger; the model's time is
 the layers' sum (one layer after another, as a forward pass runs them). A layer that moves nothing and computes
 nothing (a view) takes no time. Times are seconds as floats: they are estimates, not counts.
 """
@@ -14,12 +15,12 @@ from cnncost.errors import CnnCostError, Location
 
 def layer_seconds(row, peak: int, profile) -> tuple[float, str]:
     """(estimated seconds, "compute" or "memory") of one layer."""
-    compute = row.flops / (peak * profile.efficiency_of(row.op))
+    compute = row.flops / peak
     memory = (row.bytes_read + row.bytes_written) / profile.memory_bandwidth
     bound = "compute" if compute > memory else "memory"
     if not (row.flops or row.bytes_read or row.bytes_written):
         return 0.0, bound
-    return max(compute, memory) + profile.overhead_ns / 1e9, bound
+    return max(compute, memory) / profile.efficiency_of(row.op) + profile.overhead_ns / 1e9, bound
 
 
 def estimate(report, profile):

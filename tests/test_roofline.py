@@ -34,17 +34,17 @@ def test_a_big_conv_is_compute_bound_at_its_efficiency(device):
     # 3×3 conv 64 → 64 on 32×32, no bias: MACs 64·32·32·64·9 = 37,748,736, FLOPs twice that = 75,497,472;
     # bytes: input 65,536·4 + weights 36,864·4 read, output 65,536·4 written = 671,744 B.
     row = estimated("  - conv2d: {out: 64, kernel: 3, padding: 1, bias: false}\n", "64x32x32", device).layers[0]
-    compute = 75_497_472 / (10**9 * 0.5)  # the default efficiency 0.5
+    compute = 75_497_472 / 10**9
     memory = 671_744 / 10**9
     assert compute > memory and row.bound == "compute"
-    assert row.estimated_seconds == pytest.approx(compute + 10e-6)
+    assert row.estimated_seconds == pytest.approx(compute / 0.5 + 10e-6)  # the default efficiency 0.5
 
 
 def test_an_elementwise_op_is_memory_bound(device):
     # relu over 64×32×32 floats: 65,536 FLOPs; reads and writes 65,536·4 B each = 524,288 B
     row = estimated("  - relu: {}\n", "64x32x32", device).layers[0]
     assert row.bound == "memory"
-    assert row.estimated_seconds == pytest.approx(524_288 / 10**9 + 10e-6)
+    assert row.estimated_seconds == pytest.approx(524_288 / 10**9 / 0.5 + 10e-6)  # the default efficiency 0.5
 
 
 def test_an_op_named_in_efficiency_uses_its_own_factor(device):
@@ -124,3 +124,48 @@ def test_a_dtype_the_profile_lacks_exits_2(cli):
     result = cli("summary", "lenet5", "--device", "snapdragon-x-elite-gpu", "--dtype", "int8")
     assert result.returncode == 2
     assert "no peak_flops for int8" in result.stderr and "snapdragon-x-elite-gpu.yaml" in result.stderr
+
+
+def test_compare_with_device_ranks_by_estimated_latency(cli):
+    # On the A100 profile VGG-16 (15.5 GMACs) must come out slower than MobileNetV2 (0.30 GMACs): ranked fastest first
+    doc = json.loads(cli("compare", "vgg16", "mobilenet_v2", "--device", "a100-sxm4-40gb", "--format", "json").stdout)
+    names = [model["name"] for model in doc["models"]]
+    seconds = [model["metrics"]["estimated_seconds"] for model in doc["models"]]
+    assert names == ["mobilenet_v2", "vgg16"] and seconds == sorted(seconds)
+    assert doc["baseline"] == "vgg16" and doc["device"] == "a100-sxm4-40gb"  # the baseline stays the first given
+
+
+@pytest.mark.parametrize("limit, code", [("1s", 0), ("10us", 1)])
+def test_check_max_latency_passes_under_and_fails_over_the_budget(cli, device, limit, code):
+    # lenet5 on the round device: about 0.85 MFLOPs at 1 GFLOP/s × 0.5 plus 10 µs per layer, a few ms
+    report = cnncost.analyze("lenet5", device=device)
+    assert 10e-6 < report.totals.estimated_seconds < 1
+    result = cli("check", "lenet5", "--device", device, "--max-latency", limit, "--format", "json")
+    assert result.returncode == code, result.stderr
+    budget = json.loads(result.stdout)["specs"][0]["budgets"][0]
+    assert budget["metric"] == "latency" and budget["actual"] == round(report.totals.estimated_seconds * 1e9)
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--max-latency", "10ms"), "--max-latency needs --device"),
+    (("--device", "a100-sxm4-40gb", "--max-latency", "10"), "write a duration with its unit"),
+    (("--device", "a100-sxm4-40gb", "--max-latency", "fast"), "cannot read budget 'latency'"),
+])
+def test_check_max_latency_usage_errors_exit_2(cli, args, message):
+    result = cli("check", "lenet5", *args)
+    assert result.returncode == 2 and message in result.stderr
+
+
+def test_latency_budget_in_a_spec_needs_a_device(cli, spec_file):
+    path = spec_file("name: t\ninput: 3x8x8\nbudget: {latency: 5ms}\nlayers:\n  - relu: {}\n")
+    result = cli("check", path, "--format", "json")
+    assert result.returncode == 2
+    assert "needs a device" in json.loads(result.stdout)["specs"][0]["error"]["message"]
+
+
+def test_durations_read_exactly_in_nanoseconds():
+    from cnncost.units import parse_duration
+
+    assert parse_duration("10ms") == 10 * 10**6
+    assert parse_duration("2.5us") == 2_500
+    assert parse_duration("1s") == 10**9

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from cnncost.cli import catalog, checking, comparing, design, interop, reporting, summary, verify
+from cnncost.cli import calibrate, catalog, checking, comparing, design, interop, reporting, summary, verify
 from cnncost.errors import CnnCostError
 
 COMMANDS = (
@@ -28,6 +28,7 @@ COMMANDS = (
     design.sweep,
     design.search,
     reporting.report,
+    calibrate.calibrate,
 )
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from cnncost.cli.options import batch_option, budget_options, dtype_option, force_option, input_option, optimizer_option, output_option, set_option
+from cnncost.cli.options import batch_option, budget_options, device_option, dtype_option, force_option, input_option, optimizer_option, output_option, set_option
 from cnncost.cli.output import check_output, emit, emit_rich
 from cnncost.errors import CnnCostError
 
@@ -17,13 +17,14 @@ from cnncost.errors import CnnCostError
 @batch_option
 @dtype_option
 @optimizer_option
+@device_option
 @click.option("--verify", is_flag=True, help="Also run the independent numpy forward pass and compare.")
 @click.option("--allow", type=click.Choice(("warning", "unused")), multiple=True, help="Do not fail on layer warnings or on layers that never reach the output.")
 @click.option("--format", "fmt", type=click.Choice(("text", "github", "junit", "json")), default="text", show_default=True)
 @click.option("--report", "report_file", type=click.Path(dir_okay=False), metavar="FILE.html", help="Also write an HTML report: a section per spec, failing budgets highlighted.")
 @output_option
 @force_option
-def check(specs, budgets_file, input_shape, args, batch, dtype, optimizer, verify, allow, fmt, report_file, output, force, **maxima):
+def check(specs, budgets_file, input_shape, args, batch, dtype, optimizer, device, verify, allow, fmt, report_file, output, force, **maxima):
     """Validate SPECS (files, globs, folders, bundled names) and enforce their budgets.
 
     Exit 0 when every spec passes, 1 when a budget or check fails, 2 when a spec or argument is invalid.
@@ -40,8 +41,15 @@ def check(specs, budgets_file, input_shape, args, batch, dtype, optimizer, verif
     cli_limits = read_limits({key[4:]: text for key, text in maxima.items() if text is not None}, "command line")
     rules = load_rules(budgets_file) if budgets_file else ()
     verifier = _verifier() if verify else None
+    if "latency" in cli_limits and not device:
+        raise CnnCostError("--max-latency needs --device: the latency is estimated on a device profile", None,
+                           "add --device a100-sxm4-40gb (bundled) or a profile `cnncost calibrate -o FILE` wrote")
+    if device:
+        from cnncost.devices import load_profile
+
+        device = load_profile(device)
     settings = dict(rules=rules, cli_limits=cli_limits, batch=batch, dtype=dtype, input_shape=input_shape, args=args, verify=verifier, allow=allow,
-                    optimizer=optimizer)
+                    optimizer=optimizer, device=device)
     results = [check_spec(source, **settings) for source in expand_sources(specs)]
     if report_file:
         from cnncost.output import write_atomic

@@ -12,7 +12,7 @@ DTYPES = ("float32", "float16", "bfloat16", "int8")
 # cnncost.budget (tests/test_workflows.py keeps the two lists equal).
 BUDGET_KEYS = (
     "params", "macs", "flops", "activation_bytes", "peak_activation_bytes", "training_activation_bytes",
-    "training_total_bytes", "param_bytes", "layer_params", "layer_macs", "layer_flops", "layer_activation_bytes",
+    "training_total_bytes", "param_bytes", "layer_params", "layer_macs", "layer_flops", "layer_activation_bytes", "latency",
 )
 
 
@@ -84,5 +84,7 @@ def budget_options(command):
     for key in reversed(BUDGET_KEYS):
         what = f"any single layer's {key[6:]}" if key.startswith("layer_") else f"total {key}"
         example = "64MiB" if key.endswith("bytes") else "600M"
+        if key == "latency":
+            what, example = "the estimated latency on --device", "10ms"
         command = click.option(f"--max-{key.replace('_', '-')}", f"max_{key}", metavar="LIMIT", help=f"Limit on {what}, e.g. {example}.")(command)
     return command

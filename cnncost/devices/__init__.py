@@ -8,7 +8,7 @@ A profile is a small YAML file (docs/roofline.md):
     memory_bandwidth: 20GB/s             # bytes per second
     cache_bytes: 8MiB                    # optional, recorded
     overhead: 20us                       # optional, added to every layer that runs
-    efficiency: {default: 0.5, linear: 0.8}  # optional, the share of peak an op reaches; op names or `default`
+    efficiency: {default: 0.5, conv2d: 0.3}  # optional: the share of the roofline an op reaches; op names or `default`
     sources: {peak_flops: "..."}         # where each figure comes from (required for a published profile)
 
 Bundled profiles sit beside this module and are found by name (`cnncost summary resnet50 --device a100-sxm4`).
@@ -41,7 +41,7 @@ class Profile:
     description: str = ""
     cache_bytes: int | None = None
     overhead_ns: int = 0
-    efficiency: dict = field(default_factory=dict)  # op name or "default" -> (0, 1]
+    efficiency: dict = field(default_factory=dict)  # op name or "default" -> (0, 1]: the share of the roofline reached
     sources: dict = field(default_factory=dict)
     peak_locations: dict = field(default_factory=dict, compare=False)  # dtype -> where the rate is written
 

@@ -41,7 +41,7 @@ def roofline_view(report: Report) -> View:
         compute = sum(1 for r in rows if r.bound == "compute")
         totals.append(("Estimated latency", f"{units.duration(t.estimated_seconds)} on {report.device}, batch {report.batch}, "
                                             f"{report.dtype}; {compute} of {len(rows)} layers compute-bound"))
-        notes.append("Time = max(FLOPs / (peak × the op's efficiency), (Read + Written) / bandwidth) + per-layer overhead, "
+        notes.append("Time = max(FLOPs / peak, (Read + Written) / bandwidth) / the op's efficiency + per-layer overhead, "
                      "from the device profile; an estimate, not a measurement (docs/roofline.md).")
     title = f"{report.label} — memory traffic and arithmetic intensity, batch {report.batch}, {report.dtype}"
     return View(title, tuple(columns), tuple(rows), tuple(totals), tuple(notes), tuple(total_row))
