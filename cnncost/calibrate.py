@@ -103,6 +103,12 @@ def measure(progress=None) -> dict:
     return out
 
 
+def _convolutions() -> list:
+    from cnncost.ops import OPS
+
+    return sorted(name for name, op in OPS.items() if op.family == "conv")
+
+
 def _share(rate: float, roof: float) -> float:
     """A measured rate as a share of its roof, kept within (0, 1] as a profile requires (three decimals)."""
     return min(1.0, max(0.001, round(rate / roof, 3)))
@@ -135,13 +141,15 @@ def profile_text(measured: dict, name: str | None = None) -> str:
         "peak_flops": {"float32": peak},
         "memory_bandwidth": f"{bandwidth}B/s",
         "overhead": f"{max(1, round(measured['tiny_layer_seconds'] * 1e9))}ns",
-        "efficiency": {"default": elementwise, "conv2d": median(convs), "linear": linear},
+        # the 2-D convolution stands for every op documented as a convolution (1-D, 3-D, transposed): numpy runs
+        # them all as a window copy and a product
+        "efficiency": {"default": elementwise, **{op: median(convs) for op in _convolutions()}, "linear": linear},
         "sources": {
             "peak_flops": "the fastest float32 matrix product in measurements (FLOP/s, 2 per multiply-add)",
             "memory_bandwidth": "numpy copy of 32 MiB into a new array: bytes read + written per second",
             "overhead": "a 3×3 conv of 4 channels on a 4×4 map, the numpy way: the fixed cost of a layer's few calls",
-            "efficiency": "the roofline's time over the measured time: conv2d, the median 3×3 convolution's; linear, "
-                          "the 8×4096 by 4096×4096 product's; default, numpy.maximum's",
+            "efficiency": "the roofline's time over the measured time: every convolution, the median 3×3 conv2d's; "
+                          "linear, the 8×4096 by 4096×4096 product's; default, numpy.maximum's",
         },
         "measurements": {**measured, "cpu_count": os.cpu_count(), "load_average_1min": load,
                          "machine": platform.machine(), "processor": platform.processor() or ""},

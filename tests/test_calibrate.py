@@ -39,6 +39,7 @@ def test_efficiency_is_the_rooflines_time_over_the_measured_time():
     measured.update({f"conv3x3_{c}x{n}x{n}_flops": 20 * 10**9 for c, n in calibrate.CONV_SHAPES})
     profile = read_profile(load_yaml(calibrate.profile_text(measured), "p.yaml"), "p.yaml")
     assert profile.efficiency["conv2d"] == 0.2
+    assert profile.efficiency["conv3d"] == profile.efficiency["conv_transpose2d"] == 0.2  # every convolution
     assert profile.efficiency["default"] == 0.5
     # linear 8×4096 @ 4096×4096: 268,435,456 FLOPs (2.7 ms at peak) but 67,371,008 B (6.7 ms at 10 GB/s): memory
     # is the roof; measured at 20 GFLOP/s it takes 13.4 ms, so it reaches 6.74 / 13.42 = 0.502 of it
