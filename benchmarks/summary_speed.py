@@ -1,13 +1,22 @@
-"""Whole-process wall time of `cnncost summary vgg16 --format json` (target: median ≤ 0.15 s).
+"""Whole-process wall time of `cnncost summary` in every format, for densenet201 and for generated specs of
+10k and 100k layers; and the start-up figure of `summary vgg16 --format json` (target: median ≤ 0.15 s).
 
-Run: python benchmarks/summary_speed.py [SPEC] [RUNS]
-Measure with a regular install (`pip install .`, as in the README): an editable install's import
-hook adds about 30 ms to every start.
+Targets (issue 15): densenet201's table within 1.3× of its JSON; a 100k-layer table under 5 s.
+Run: python benchmarks/summary_speed.py [--runs N] [--layers 10000 100000] [--quick]
+Measure with a regular install (`pip install .`, as in the README): an editable install's import hook adds
+about 30 ms to every start. Output is piped (not a terminal), as in CI and scripts.
 """
+from __future__ import annotations
+
+import argparse
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+
+FORMATS = ("json", "table", "csv", "markdown")
 
 
 def wall_times(args: list[str], runs: int) -> list[float]:
@@ -19,14 +28,41 @@ def wall_times(args: list[str], runs: int) -> list[float]:
     return times
 
 
+def generated_spec(layers: int, folder: str) -> str:
+    """A chain of `layers` layers (a multiple of 200): conv 1×1 and relu, alternating, on a small input, as
+    stages of 100 units (a single repeat is limited to 10,000)."""
+    path = os.path.join(folder, f"chain_{layers}.yaml")
+    with open(path, "w") as handle:
+        handle.write(
+            f"name: chain_{layers}\ninput: 8x4x4\nblocks:\n  unit:\n    layers:\n"
+            "      - conv2d: {out: 8, kernel: 1}\n      - relu\n"
+            "  stage:\n    layers:\n      - unit: {repeat: 100}\n"
+            f"layers:\n  - stage: {{repeat: {layers // 200}}}\n"
+        )
+    return path
+
+
+def row(spec: str, runs: int) -> dict:
+    return {fmt: statistics.median(wall_times([sys.executable, "-m", "cnncost", "summary", spec, "--format", fmt], runs)) for fmt in FORMATS}
+
+
 def main() -> None:
-    spec = sys.argv[1] if len(sys.argv) > 1 else "vgg16"
-    runs = int(sys.argv[2]) if len(sys.argv) > 2 else 20
-    baseline = wall_times([sys.executable, "-c", "import click, rich, yaml"], runs)
-    times = wall_times([sys.executable, "-m", "cnncost", "summary", spec, "--format", "json"], runs)
-    print(f"python + click, rich, yaml imported: median {statistics.median(baseline):.3f} s")
-    print(f"cnncost summary {spec} --format json: median {statistics.median(times):.3f} s, "
-          f"min {min(times):.3f} s, max {max(times):.3f} s over {runs} runs (target ≤ 0.150 s)")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--layers", type=int, nargs="*", default=[10_000, 100_000])
+    parser.add_argument("--quick", action="store_true", help="one run each, 1k layers only (for the test suite)")
+    options = parser.parse_args()
+    runs, sizes = (1, [1_000]) if options.quick else (options.runs, options.layers)
+
+    startup = wall_times([sys.executable, "-m", "cnncost", "summary", "vgg16", "--format", "json"], max(runs, 3))
+    print(f"cnncost summary vgg16 --format json: median {statistics.median(startup):.3f} s (target ≤ 0.150 s)")
+    print(f"{'spec':<16}" + "".join(f"{fmt:>10}" for fmt in FORMATS) + "   table/json")
+    with tempfile.TemporaryDirectory() as folder:
+        for spec in ["densenet201", *(generated_spec(n, folder) for n in sizes)]:
+            times = row(spec, runs)
+            name = os.path.basename(spec).removesuffix(".yaml")
+            print(f"{name:<16}" + "".join(f"{times[fmt]:>9.2f}s" for fmt in FORMATS) + f"   {times['table'] / times['json']:>9.2f}×")
+    print(f"medians of {runs} run(s); whole process, stdout piped")
 
 
 if __name__ == "__main__":

@@ -10,11 +10,19 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from typing import TYPE_CHECKING  # noqa: E402
+
 from cnncost.errors import CnnCostError  # noqa: E402
 
+if TYPE_CHECKING:  # type-only: start-up imports nothing heavy
+    from cnncost.diffing import Diff
+    from cnncost.report import Report
+    from cnncost.spec import Spec
 
-def analyze(spec, *, input=None, batch: int = 1, dtype: str = "float32", strict: bool = False, fold_bn: bool = False,
-            optimizer: str | None = None, args=None, device=None):
+
+def analyze(spec: str | Spec, *, input: str | tuple | None = None, batch: int = 1, dtype: str = "float32",
+            strict: bool = False, fold_bn: bool = False, optimizer: str | None = None, args: dict | None = None,
+            device=None) -> Report:
     """Analyse a spec (a file path, a bundled name, or a loaded Spec) and return a Report.
 
     `input` overrides the spec's input shape ("3x224x224" or a tuple); macs, flops and byte
@@ -27,15 +35,17 @@ def analyze(spec, *, input=None, batch: int = 1, dtype: str = "float32", strict:
     from dataclasses import replace
 
     from cnncost.analysis import analyze_spec
-    from cnncost.spec import Spec, load, parse_shape
+    from cnncost.spec import Spec, parse_shape
 
     shape = parse_shape(list(input) if isinstance(input, tuple) else input, None, "--input") if input else None
-    loaded = spec if isinstance(spec, Spec) else load(str(spec), shape, args)
+    loaded = spec if isinstance(spec, Spec) else load(str(spec), input=shape, args=args)
     if fold_bn:
         from cnncost.fold import fold_batchnorm
 
         loaded = replace(loaded, graph=fold_batchnorm(loaded.graph))
     report = analyze_spec(loaded, batch=batch, dtype=dtype, strict=strict, optimizer=optimizer)
+    if fold_bn:
+        report = replace(report, batchnorm_folded=True)
     if device is None:
         return report
     from cnncost.devices import Profile, load_profile
@@ -44,4 +54,24 @@ def analyze(spec, *, input=None, batch: int = 1, dtype: str = "float32", strict:
     return estimate(report, device if isinstance(device, Profile) else load_profile(str(device)))
 
 
-__all__ = ["analyze", "CnnCostError", "__version__"]
+def load(text_or_path: str, *, input: str | tuple | None = None, args: dict | None = None) -> Spec:
+    """A parsed, validated Spec from YAML text, a file path or a bundled name (`"alexnet"`).
+
+    Text is told from a path by its line breaks: a spec always has several lines."""
+    from cnncost.spec import load as load_source
+    from cnncost.spec import load_text, parse_shape
+
+    shape = parse_shape(list(input) if isinstance(input, tuple) else input, None, "--input") if input else None
+    if "\n" in str(text_or_path):
+        return load_text(str(text_or_path), "<text>", shape, args)
+    return load_source(str(text_or_path), shape, args)
+
+
+def diff(old: str | Spec, new: str | Spec, *, input: str | tuple | None = None, batch: int = 1, dtype: str = "float32") -> Diff:
+    """What changing spec `old` into `new` does to its cost (layers added, removed, changed; total deltas)."""
+    from cnncost.diffing import diff_reports
+
+    return diff_reports(*(analyze(s, input=input, batch=batch, dtype=dtype) for s in (old, new)))
+
+
+__all__ = ["analyze", "load", "diff", "CnnCostError", "__version__"]

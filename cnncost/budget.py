@@ -104,6 +104,8 @@ def load_rules(path: str) -> tuple:
     """A budgets file maps spec names or globs to limits:  `mobilenet_*: {params: 5M, macs: 600M}`."""
     from cnncost.spec.yamlload import LocDict, load_yaml, read_spec_text
 
+    if not os.path.isfile(path):
+        raise CnnCostError("budgets file not found" if not os.path.exists(path) else "budgets file is not a file", Location(path), "check the --budgets path (or `budgets` under [tool.cnncost])")
     text = read_spec_text(path)
     if not any(line.strip() and not line.lstrip().startswith("#") for line in text.splitlines()):
         return ()

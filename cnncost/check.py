@@ -1,7 +1,7 @@
 """`cnncost check`: validate many specs and hold each to its budgets, reporting every spec however others fare.
 
-A spec passes when it loads, its shapes fit, no layer carries a warning (as under --strict), every layer
-reaches the output, every budget holds and, with --verify, the numpy forward pass agrees.
+A spec passes when it loads, its shapes fit, every layer reaches the output, every budget holds and, with
+--verify, the numpy forward pass agrees. Layer warnings are reported but fail the spec only with `strict`.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ class Finding:
     check: str  # "invalid", "warning", "unused" or "verify"
     message: str
     location: Location | None = None
+    fails: bool = True  # False: reported only (a layer warning without --strict)
 
 
 @dataclass(frozen=True)
@@ -34,12 +35,13 @@ class SpecResult:
     error: Finding | None = None  # the spec could not be analysed
     totals: object = None  # report.Totals, when analysed
     report: object = None  # the whole report.Report, when analysed (for `check --report`)
+    checks: tuple = ()  # what was checked, in words ("shapes", "2 budgets", "numpy verify"), so a pass says what it means
 
     @property
     def status(self) -> str:
         if self.error:
             return "error"
-        failed = self.findings or any(not check.passed for check in self.budgets)
+        failed = any(f.fails for f in self.findings) or any(not check.passed for check in self.budgets)
         return "fail" if failed else "pass"
 
     @property
@@ -47,14 +49,19 @@ class SpecResult:
         return [check for check in self.budgets if not check.passed]
 
 
-def expand_sources(args) -> list[str]:
-    """Files and bundled names as given; a folder → every *.yaml/*.yml in it; a glob → its files, in order, once each."""
+def expand_sources(args, skipped: list | None = None) -> list[str]:
+    """Files and bundled names as given; a folder → every *.yaml/*.yml in it that looks like a spec (others, such
+    as a budgets.yaml beside the specs, are appended to `skipped`); a glob → its files, in order, once each."""
     out = []
     for arg in args:
         if os.path.isdir(arg):
             found = sorted(p for pattern in ("*.yaml", "*.yml") for p in glob.glob(os.path.join(glob.escape(arg), pattern)))
             if not found:
                 raise CnnCostError("no *.yaml or *.yml files in this folder", Location(arg))
+            others = [path for path in found if not looks_like_spec(path)]
+            found = [path for path in found if path not in others]
+            if skipped is not None:
+                skipped += others
         elif not os.path.exists(arg) and any(char in arg for char in "*?["):
             found = sorted(p for p in glob.glob(arg, recursive=True) if os.path.isfile(p))
             if not found:
@@ -65,11 +72,26 @@ def expand_sources(args) -> list[str]:
     return out
 
 
+def looks_like_spec(path: str) -> bool:
+    """A YAML file with no top-level spec key at all (a budgets file) is not a spec; one that does not parse or has
+    a misspelled key still is, so that check reports its mistakes instead of skipping it."""
+    import yaml
+
+    from cnncost.spec import TOP_KEYS
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            doc = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return True
+    return not isinstance(doc, dict) or any(key in doc for key in TOP_KEYS) or not doc
+
+
 def check_spec(source: str, *, rules=(), cli_limits=None, batch=1, dtype="float32", input_shape=None, args=None, verify=None, allow=(),
-               optimizer=None, device=None) -> SpecResult:
+               optimizer=None, strict=False, device=None) -> SpecResult:
     """Check one spec; a CnnCostError becomes the result's `error` so that the other specs still run.
-    `allow` names finding checks ("warning", "unused") that do not fail it; `device` (a devices.Profile) adds
-    the latency estimate a `latency` budget reads."""
+    `allow` names finding checks ("warning", "unused") that are not reported; layer warnings fail only if `strict`;
+    `device` (a devices.Profile) adds the latency estimate a `latency` budget reads."""
     from cnncost.analysis import analyze_spec
     from cnncost.spec import load
 
@@ -85,22 +107,24 @@ def check_spec(source: str, *, rules=(), cli_limits=None, batch=1, dtype="float3
             report = estimate(report, device)
         limits = tightest(own, *(rule.limits for rule in rules if rule.matches(spec.name, spec.path)), cli_limits or {})
         budgets = tuple(measure(limit, report) for limit in limits)
-        findings = [f for f in layer_findings(spec, report) if f.check not in allow]
+        findings = [f for f in layer_findings(spec, report, strict) if f.check not in allow]
         findings += verify_findings(spec, verify) if verify else []
+        checks = ("shapes", "unused layers" if "unused" not in allow else "", f"{len(budgets)} budget(s)" if budgets else "",
+                  "numpy verify" if verify else "")
     except MemoryError:  # past every estimate (a cgroup or ulimit tighter than it looked): this spec only
         return SpecResult(source, name, path, error=Finding("invalid", "ran out of memory (lower --batch or --input, or run without --verify)", Location(path)))
     except CnnCostError as exc:
         if exc.location and path == source:  # failed while loading: the error names the resolved file
             path = exc.location.file
-        message = exc.message + (f" ({exc.hint})" if exc.hint else "")
-        return SpecResult(source, name, path, error=Finding("invalid", message, exc.location))
-    return SpecResult(source, name, path, budgets, tuple(findings), None, report.totals, report)
+        found = [Finding("invalid", e.message + (f" ({e.hint})" if e.hint else ""), e.location) for e in getattr(exc, "errors", (exc,))]
+        return SpecResult(source, name, path, findings=tuple(found[1:]), error=found[0])
+    return SpecResult(source, name, path, budgets, tuple(findings), None, report.totals, report, tuple(c for c in checks if c))
 
 
-def layer_findings(spec, report) -> list[Finding]:
+def layer_findings(spec, report, strict=True) -> list[Finding]:
     where = {node.name: node.loc for node in spec.graph.nodes}
     out = [
-        Finding("warning", f"layer {row.name!r}: {warning}", where[row.name])
+        Finding("warning", f"layer {row.name!r}: {warning}", where[row.name], fails=strict)
         for row in report.layers
         for warning in row.warnings
     ]

@@ -1,4 +1,4 @@
-"""`cnncost diff`: what a change to a spec did to its cost, layer by layer (matched by name) and in total."""
+"""`cnncost diff`: what a change to a spec did to its cost, layer by layer (aligned by structure) and in total."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,19 +46,37 @@ class Diff:
 
 
 def diff_reports(old, new) -> Diff:
-    before = {row.name: row for row in old.layers}
-    after = {row.name: row for row in new.layers}
-    changes = []
-    for row in new.layers:
-        previous = before.get(row.name)
-        if previous is None:
-            changes.append(LayerChange(row.name, "added", None, row))
-        elif any(getattr(previous, field) != getattr(row, field) for field in COMPARED):
-            changes.append(LayerChange(row.name, "changed", previous, row))
-    changes = _place_removed(old.layers, after, changes)
-    unchanged = sum(1 for name in after if name in before) - sum(1 for c in changes if c.status == "changed")
+    """Align the two layer lists as a sequence diff does: a layer the user named is matched by its name, an
+    automatically named one (`relu_3`) by its op and block, in graph order; so inserting one conv-bn-relu shows
+    three added rows, not every later auto-named layer as changed."""
+    from difflib import SequenceMatcher
+
+    matcher = SequenceMatcher(None, [_identity(r) for r in old.layers], [_identity(r) for r in new.layers], autojunk=False)
+    changes, unchanged = [], 0
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        olds, news = old.layers[i1:i2], new.layers[j1:j2]
+        same_ops = len(olds) == len(news) and all(a.op == b.op for a, b in zip(olds, news))
+        if tag != "equal" and not same_ops:  # removed layers where they stood, then the new ones
+            changes += [LayerChange(row.name, "removed", row, None) for row in olds]
+            changes += [LayerChange(row.name, "added", None, row) for row in news]
+            continue
+        for before, after in zip(olds, news):  # the same layers, or the same ops in place with new settings
+            if any(getattr(before, field) != getattr(after, field) for field in COMPARED):
+                changes.append(LayerChange(after.name, "changed", before, after))
+            else:
+                unchanged += 1
     totals = tuple(TotalDelta(key, getattr(old.totals, key), getattr(new.totals, key)) for key in TOTALS)
     return Diff(old, new, tuple(changes), unchanged, totals)
+
+
+def _identity(row):
+    """What makes two layers "the same layer" across versions: the name a user gave, or, for a name the spec
+    made up (`<op>_<n>`, cnncost.spec.expand), its op, block, output shape and parameter count, since its
+    number shifts whenever a layer is inserted before it."""
+    block, _, local = row.name.rpartition(".")
+    if local.startswith(row.op + "_") and local[len(row.op) + 1 :].isdigit():
+        return (block, row.op, row.output_shape, row.params)
+    return row.name
 
 
 def grown(diff: Diff, percent: Fraction) -> list[TotalDelta]:
@@ -68,16 +86,3 @@ def grown(diff: Diff, percent: Fraction) -> list[TotalDelta]:
         if total.key in GUARDED and total.delta > 0 and (total.ratio is None or total.ratio * 100 > percent):
             out.append(total)
     return out
-
-
-def _place_removed(old_layers, after: dict, changes: list) -> list:
-    """Each removed layer goes right after the nearest earlier old layer that the new spec still has."""
-    position = {name: i for i, name in enumerate(after)}
-    keyed = [((position[c.name], 0, 0), c) for c in changes]
-    last = -1
-    for index, row in enumerate(old_layers):
-        if row.name in position:
-            last = position[row.name]
-        else:
-            keyed.append(((last, 1, index), LayerChange(row.name, "removed", row, None)))
-    return [change for _, change in sorted(keyed, key=lambda item: item[0])]

@@ -111,6 +111,7 @@ class Report:
         return f"{self.model} ({args_label(self.args)})" if self.args else self.model
     # (layer, live activation bytes while it runs) per step of inference, the input first; the peak is its maximum
     memory_timeline: tuple = field(default=(), compare=False)
+    batchnorm_folded: bool = False  # analysed after folding each batchnorm into the conv before it (--fold-bn)
     device: str | None = None  # the device profile's name, when layers carry a latency estimate (cnncost.roofline)
 
     @property
@@ -128,6 +129,27 @@ class Report:
         if self.outputs:
             return next((row for row in reversed(self.layers) if row.name == self.outputs[0]), None)
         return self.layers[-1] if self.layers else None
+
+    def __repr__(self) -> str:
+        """One line, for a REPL or a notebook cell's text form (the full data is in to_dict())."""
+        t = self.totals
+        return (f"<Report {self.model}: {len(self.layers)} layers, {t.params:,} params, {t.macs:,} MACs, "
+                f"peak {t.peak_activation_bytes:,} B, batch {self.batch}, {self.dtype}>")
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows a report as the same table `summary` prints, as HTML."""
+        from cnncost.render.views import standard_view
+        from cnncost.render.html_table import view_to_html
+
+        return view_to_html(standard_view(self))
+
+    def to_pandas(self):
+        """One row per layer, columns named as the JSON keys (needs pandas, which cnncost does not depend on)."""
+        try:
+            import pandas
+        except ImportError:
+            raise ImportError("Report.to_pandas() needs pandas: pip install pandas") from None
+        return pandas.DataFrame([_layer_dict(row, self.device is not None) for row in self.layers])
 
     def to_dict(self) -> dict:
         """The JSON contract (README, "JSON output"); keys are only ever added."""
@@ -148,6 +170,7 @@ class Report:
             "by_kind": [asdict(kind) for kind in self.kinds],
             "reference": _plain(self.reference),
             "args": _plain(self.args),
+            "batchnorm_folded": self.batchnorm_folded,
             "device": self.device,
         }
 

@@ -91,7 +91,7 @@ def _shown(text) -> str:
 
 
 def count(n: int) -> str:
-    """61,100,840 → '61.10 M' (SI, for params, MACs, FLOPs)."""
+    """61,100,840 → '61.10 M' (SI, for params, MACs, FLOPs); below 1000 the plain integer."""
     for suffix, scale in (("T", 10**12), ("G", 10**9), ("M", 10**6), ("k", 10**3)):
         if abs(n) >= scale:
             return f"{n / scale:.2f} {suffix}"
@@ -99,10 +99,13 @@ def count(n: int) -> str:
 
 
 def size(n: int) -> str:
-    """802,816 → '784.0 KiB' (binary, 1 KiB = 1024 B)."""
+    """802,816 → '784.0 KiB' (binary, 1 KiB = 1024 B). A figure never reads 1000 or more of a unit: from
+    1000 of one it moves to the next (1,024,000 B → '0.98 MiB', not '1000.0 KiB'), keeping four digits."""
     for suffix, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if abs(n) >= scale:
-            return f"{n / scale:.1f} {suffix}"
+        below = scale // 1024  # the unit a smaller figure would be shown in: whole bytes, else one decimal
+        if (abs(n) >= 1000) if below == 1 else (abs(n) * 20 >= below * 19_999):  # exact: shown ≥ 1000 (999.95 rounds up)
+            value = n / scale
+            return f"{value:.2f} {suffix}" if abs(n) < scale else f"{value:.1f} {suffix}"
     return f"{n} B"
 
 

@@ -96,3 +96,11 @@ def test_breakdown_keeps_matmul_time_out_of_the_convolution_copies(forward_break
     spec = load_text("name: pointwise\ninput: 512x28x28\nlayers:\n  - conv2d: {out: 512, kernel: 1, bias: false}\n")
     seconds, _ = forward_breakdown.breakdown(spec.graph, batch=8)
     assert seconds["conv copies"] < 0.2 * seconds["matmuls"]
+
+
+def test_summary_speed_prints_every_format_for_each_spec():
+    script = SCRIPT.parent / "summary_speed.py"
+    result = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines() if line.startswith(("densenet201", "chain_1000 "))]
+    assert [row[0] for row in rows] == ["densenet201", "chain_1000"] and all(len(row) == 6 for row in rows)

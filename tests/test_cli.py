@@ -35,7 +35,7 @@ def test_summary_csv_has_raw_integers(cli):
     result = cli("summary", "lenet5", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     conv1 = rows[0]
-    assert conv1["Layer"] == "conv1" and conv1["Params"] == str(20 * 25 + 20)
+    assert conv1["name"] == "conv1" and conv1["params"] == str(20 * 25 + 20)
 
 
 def test_summary_markdown_and_lecture_columns(cli):
@@ -46,9 +46,9 @@ def test_summary_markdown_and_lecture_columns(cli):
 
 def test_group_by_op(cli):
     result = cli("summary", "vgg16", "--group-by", "op", "--format", "csv")
-    kinds = {row["Kind"]: row for row in csv.DictReader(io.StringIO(result.stdout))}
+    kinds = {row["kind"]: row for row in csv.DictReader(io.StringIO(result.stdout))}
     assert set(kinds) >= {"3×3 conv", "linear"}
-    assert int(kinds["linear"]["MACs"]) == 25088 * 4096 + 4096 * 4096 + 4096 * 1000
+    assert int(kinds["linear"]["macs"]) == 25088 * 4096 + 4096 * 4096 + 4096 * 1000
 
 
 def test_input_override(cli):
@@ -152,3 +152,46 @@ def test_output_file_gets_the_usual_permissions(cli, tmp_path):
     out.chmod(0o640)
     assert cli("summary", "lenet5", "--format", "csv", "-o", out, "--force").returncode == 0
     assert stat.S_IMODE(out.stat().st_mode) == 0o640  # an overwritten file keeps its mode
+
+
+def test_fold_bn_says_so_in_the_table_and_json(cli):
+    folded = cli("summary", "vgg11_bn", "--fold-bn")
+    assert "batchnorm folded" in folded.stdout.splitlines()[0]
+    assert "batchnorm folded" not in cli("summary", "vgg11_bn").stdout
+    assert json.loads(cli("summary", "vgg11_bn", "--fold-bn", "--format", "json").stdout)["batchnorm_folded"] is True
+
+
+def test_small_totals_are_not_repeated(cli, spec_file):
+    # conv 3→32, 3×3 on 3×8×8: params = 32·3·3·3 + 32 = 896; MACs = 32·6·6 · 27 = 31,104
+    path = spec_file("name: t\ninput: 3x8x8\nlayers:\n  - conv2d: {out: 32, kernel: 3}\n")
+    out = cli("summary", path).stdout
+    assert "Params: 896;" in out and "896 (896)" not in out
+    assert "MACs: 31,104 (31.10 k) MACs" in out
+
+
+def test_parameter_and_activation_memory_cannot_be_confused(cli):
+    out = cli("summary", "lenet5").stdout
+    assert "parameter memory" in out and "Activations" in out.splitlines()[2]
+    assert "Memory" not in out.splitlines()[2] and "Receptive field" in out.splitlines()[2]
+
+
+def test_verify_json_is_compact_and_versioned(cli):
+    result = cli("verify", "lenet5", "--format", "json")
+    assert result.stdout.count("\n") == 1
+    assert json.loads(result.stdout)["schema_version"] == 1
+
+
+def test_ops_marks_required_keys_and_describes_each_op(cli):
+    lines = cli("ops").stdout.splitlines()
+    conv = lines.index(next(line for line in lines if line.startswith("conv2d ")))
+    assert "out*" in lines[conv] and "kernel*" in lines[conv] and "stride=1" in lines[conv]
+    assert lines[conv + 1].strip().lower().startswith(("2-d", "2d", "convolution", "a 2"))
+
+
+def test_a_piped_table_is_one_line_per_layer_with_every_cell(cli):
+    data = json.loads(cli("summary", "densenet121", "--format", "json").stdout)
+    lines = cli("summary", "densenet121").stdout.splitlines()
+    rows = [line for line in lines if line.split() and line.split()[0] in {layer["name"] for layer in data["layers"]}]
+    assert len(rows) == len(data["layers"])  # nothing wrapped onto a second line
+    first = data["layers"][0]  # conv0: 64×112×112 output, 64·3·7·7 = 9,408 params (torchvision densenet121)
+    assert rows[0].split()[:4] == [first["name"], first["op"], "64×112×112", "9.41"]

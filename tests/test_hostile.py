@@ -390,7 +390,7 @@ def test_unicode_names_work(run, tmp_path):
     data = summary_json(run, path)
     assert data["model"] == "réseau" and [row["name"] for row in data["layers"]] == ["卷积", "🔥"]
     code, out, _ = run("summary", path, "--format", "csv")
-    assert code == 0 and "卷积,conv2d,4×6×6" in out
+    assert code == 0 and '卷积,conv2d,"[4,6,6]"' in out  # CSV: output_shape as in JSON
     code, out, _ = run("summary", path)
     assert code == 0 and "🔥" in out
 

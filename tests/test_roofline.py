@@ -169,3 +169,16 @@ def test_durations_read_exactly_in_nanoseconds():
     assert parse_duration("10ms") == 10 * 10**6
     assert parse_duration("2.5us") == 2_500
     assert parse_duration("1s") == 10**9
+
+
+def test_roofline_csv_headers_are_the_json_keys(cli, device):
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(cli("summary", "lenet5", "--columns", "roofline", "--device", device, "--format", "csv").stdout)))
+    layers = json.loads(cli("summary", "lenet5", "--device", device, "--format", "json").stdout)["layers"]
+    assert [row["name"] for row in rows] == [layer["name"] for layer in layers]
+    for row, layer in zip(rows, layers):
+        for key in ("bytes_read", "bytes_written", "flops"):
+            assert int(row[key]) == layer[key]
+        assert float(row["estimated_seconds"]) == pytest.approx(layer["estimated_seconds"]) and row["bound"] == layer["bound"]

@@ -211,3 +211,51 @@ def test_anchor_bomb_is_refused_quickly():
         lines.append(f"a{i}: &a{i} [{', '.join([prev] * 10)}]")
     lines.append("layers: [relu]")
     assert "more than 1,000,000 YAML nodes" in fail("\n".join(lines))
+
+
+# -- several mistakes at once (issue 15, item 7) -------------------------------------------------------------
+
+MISTAKES = """\
+name: on
+input: 3x8x8
+budget: {parms: 5M}
+layers:
+  - conv2d: {out: 4, kernal: 3}
+  - relu: {nme: x}
+  - conv2d: {out: -1, kernel: 3}
+"""
+
+
+def test_independent_mistakes_are_reported_together(cli, spec_file):
+    path = spec_file(MISTAKES)
+    result = cli("summary", path)
+    lines = result.stderr.splitlines()
+    assert result.returncode == 2 and result.stdout == ""
+    assert [line.split(": error: ")[0] for line in lines] == [f"{path}:{where}" for where in ("1:7", "3:10", "5:30", "6:17", "7:19")]
+    assert "did you mean 'params'" in lines[1] and "did you mean 'kernel'" in lines[2]
+
+
+def test_at_most_twenty_mistakes(cli, spec_file):
+    layers = "".join(f"  - conv2d: {{out: 4, kernal: 3}}\n" for _ in range(25))
+    result = cli("summary", spec_file(f"name: x\ninput: 3x8x8\nlayers:\n{layers}"))
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 20
+
+
+def test_a_misspelled_budget_key_is_an_error_in_summary_too(cli, spec_file):
+    result = cli("summary", spec_file("name: x\ninput: 3x8x8\nbudget: {parms: 5M}\nlayers:\n  - relu\n"))
+    assert result.returncode == 2 and ":3:10: error: unknown key 'parms' for a budget; did you mean 'params'?" in result.stderr
+
+
+def test_yaml_11_booleans_get_a_hint(cli, spec_file):
+    result = cli("summary", spec_file("name: on\ninput: 3x8x8\nlayers:\n  - relu\n"))
+    assert result.returncode == 2 and "must be text, not True" in result.stderr and "quote it" in result.stderr
+
+
+def test_a_misspelled_required_key_is_one_mistake(cli, spec_file):
+    result = cli("summary", spec_file("name: x\ninput: 3x8x8\nlayer:\n  - relu\n"))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "did you mean 'layers'" in result.stderr
+
+
+def test_check_lists_every_mistake(cli, spec_file):
+    result = cli("check", spec_file(MISTAKES), "--format", "github")
+    assert result.returncode == 2 and result.stdout.count("::error ") == 5

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from cnncost.cli.options import force_option, output_option
-from cnncost.cli.output import check_output, emit
+from cnncost.cli.output import check_output, emit, say
 
 
 @click.command(name="list")
@@ -19,7 +19,7 @@ def list_specs():
         spec = load(name)
         totals = analyze_spec(spec).totals
         summary_line = spec.description.strip().splitlines()[0] if spec.description.strip() else ""
-        click.echo(f"{name:<20} {count(totals.params):>10} params {count(totals.macs):>10} MACs  {summary_line}")
+        say(f"{name:<20} {count(totals.params):>10} params {count(totals.macs):>10} MACs  {summary_line}\n")
 
 
 @click.command()
@@ -28,7 +28,9 @@ def ops(fmt):
     """Every op the spec format knows, with its keys and defaults."""
     from cnncost.render.opdocs import ops_markdown, ops_text
 
-    click.echo(ops_markdown() if fmt == "markdown" else ops_text(), nl=False)
+    if fmt == "markdown":
+        return emit(ops_markdown(), None)
+    say(ops_text())
 
 
 @click.command()

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import click
 
-from cnncost.cli.options import batch_option, budget_options, device_option, dtype_option, force_option, input_option, optimizer_option, output_option, set_option
-from cnncost.cli.output import check_output, emit, emit_rich
+from cnncost.cli.options import (batch_option, budget_options, device_option, dtype_option, force_option, input_option, optimizer_option,
+                                 output_option, set_option, spec_argument)
+from cnncost.cli.output import check_output, emit, emit_rich, note
 from cnncost.errors import CnnCostError
 
 
 @click.command()
-@click.argument("specs", nargs=-1, required=True)
-@click.option("--budgets", "budgets_file", type=click.Path(exists=True, dir_okay=False), help="YAML file mapping spec names or globs to limits.")
+@spec_argument("specs", nargs=-1, required=True)
+@click.option("--budgets", "budgets_file", metavar="FILE", help="YAML file mapping spec names or globs to limits.")
 @budget_options
 @input_option
 @set_option
@@ -19,25 +20,34 @@ from cnncost.errors import CnnCostError
 @optimizer_option
 @device_option
 @click.option("--verify", is_flag=True, help="Also run the independent numpy forward pass and compare.")
-@click.option("--allow", type=click.Choice(("warning", "unused")), multiple=True, help="Do not fail on layer warnings or on layers that never reach the output.")
+@click.option("--allow", type=click.Choice(("warning", "unused")), multiple=True, help="Do not report layer warnings, or do not fail on layers that never reach the output.")
+@click.option("--strict/--no-strict", default=None, help="Fail on layer warnings too (by default they are printed and pass).")
 @click.option("--format", "fmt", type=click.Choice(("text", "github", "junit", "json")), default="text", show_default=True)
+@click.option("--junit-xml", "junit_file", type=click.Path(dir_okay=False), metavar="FILE", help="Also write a JUnit XML report to FILE, whatever --format prints.")
 @click.option("--report", "report_file", type=click.Path(dir_okay=False), metavar="FILE.html", help="Also write an HTML report: a section per spec, failing budgets highlighted.")
 @output_option
 @force_option
-def check(specs, budgets_file, input_shape, args, batch, dtype, optimizer, device, verify, allow, fmt, report_file, output, force, **maxima):
+def check(specs, budgets_file, input_shape, args, batch, dtype, optimizer, device, verify, allow, strict, fmt, junit_file, report_file, output, force,
+          **maxima):
     """Validate SPECS (files, globs, folders, bundled names) and enforce their budgets.
 
     Exit 0 when every spec passes, 1 when a budget or check fails, 2 when a spec or argument is invalid.
+    Defaults for --budgets, --allow and --strict may sit in pyproject.toml under [tool.cnncost].
     """
     from cnncost.budget import load_rules, read_limits
     from cnncost.check import check_spec, expand_sources, worst_exit_code
+    from cnncost.config import check_defaults, find_pyproject
     from cnncost.render import ci
 
     check_output(output, force=force)
-    if report_file:
-        from cnncost.output import check_writable
+    from cnncost.output import check_writable
 
-        check_writable(report_file, force, "--report")
+    for path, option in ((junit_file, "--junit-xml"), (report_file, "--report")):
+        if path:
+            check_writable(path, force, option)
+    defaults = check_defaults(find_pyproject())
+    budgets_file = budgets_file or defaults.budgets
+    strict = defaults.strict if strict is None else strict
     cli_limits = read_limits({key[4:]: text for key, text in maxima.items() if text is not None}, "command line")
     rules = load_rules(budgets_file) if budgets_file else ()
     verifier = _verifier() if verify else None
@@ -48,9 +58,18 @@ def check(specs, budgets_file, input_shape, args, batch, dtype, optimizer, devic
         from cnncost.devices import load_profile
 
         device = load_profile(device)
+    allow = tuple(dict.fromkeys((*defaults.allow, *allow)))
     settings = dict(rules=rules, cli_limits=cli_limits, batch=batch, dtype=dtype, input_shape=input_shape, args=args, verify=verifier, allow=allow,
-                    optimizer=optimizer, device=device)
-    results = [check_spec(source, **settings) for source in expand_sources(specs)]
+                    optimizer=optimizer, strict=strict, device=device)
+    skipped: list = []
+    sources = expand_sources(specs, skipped)
+    for path in skipped:
+        note(f"{path}: skipped, not a spec (no `name`, `input` or `layers` at the top)")
+    results = [check_spec(source, **settings) for source in sources]
+    if junit_file:
+        from cnncost.output import write_atomic
+
+        write_atomic(junit_file, ci.to_junit(results), force=force, option="--junit-xml")
     if report_file:
         from cnncost.output import write_atomic
         from cnncost.render.html import check_html

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import click
 
-from cnncost.cli.options import PERCENT, batch_option, device_option, dtype_option, force_option, input_option, optimizer_option, output_option, set_option
-from cnncost.cli.output import check_output, emit, emit_rich, emit_view
+from cnncost.cli.options import (PERCENT, batch_option, device_option, dtype_option, force_option, input_option, optimizer_option, output_option,
+                                 set_option, spec_argument)
+from cnncost.cli.output import check_output, emit, emit_rich, emit_view, note
 from cnncost.errors import CnnCostError
 
 
 @click.command()
-@click.argument("specs", nargs=-1, required=True)
+@spec_argument("specs", nargs=-1, required=True)
 @click.option("--baseline", metavar="NAME", help="Model the ratios are taken against (default: the first).")
 @click.option("--format", "fmt", type=click.Choice(("table", "markdown", "csv", "json")), default="table", show_default=True)
 @click.option("--bars", is_flag=True, help="Draw the main metrics as bars in the terminal.")
@@ -42,7 +43,7 @@ def compare(specs, baseline, fmt, bars, plot, depth, input_shape, args, batch, d
         from cnncost.render.plot import complexity_chart
 
         for model in complexity_chart(comparison, plot, force):
-            click.echo(f"note: {model} has no published top-1 (reference.top1) and is left out of {plot}", err=True)
+            note(f"{model} has no published top-1 (reference.top1) and is left out of {plot}")
     if bars:
         return emit_rich(render.to_bars(comparison), output)
     if fmt == "json":
@@ -51,8 +52,8 @@ def compare(specs, baseline, fmt, bars, plot, depth, input_shape, args, batch, d
 
 
 @click.command()
-@click.argument("old")
-@click.argument("new")
+@spec_argument("old")
+@spec_argument("new")
 @click.option("--format", "fmt", type=click.Choice(("table", "markdown", "json")), default="table", show_default=True)
 @click.option("--fail-on-increase", type=PERCENT, help="Exit 1 if params, MACs or peak memory grow by more than PCT percent.")
 @input_option

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from cnncost.cli.options import FORMATS, batch_option, budget_options, dtype_option, force_option, input_option, output_option
+from cnncost.cli.options import FORMATS, batch_option, budget_options, dtype_option, force_option, input_option, output_option, spec_argument
 from cnncost.cli.output import check_output, emit, emit_view, progress_bar
 from cnncost.errors import CnnCostError
 
@@ -13,7 +13,7 @@ METRIC_NAMES = ("params", "macs", "flops", "activation_bytes", "peak_activation_
 def _space_options(command):
     """What sweep and search share: the spec, budgets, output and where the points run."""
     for option in reversed((
-        click.argument("spec"),
+        spec_argument(),
         input_option,
         batch_option,
         dtype_option,

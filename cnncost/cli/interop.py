@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import click
 
-from cnncost.cli.options import SEED, force_option, input_option, set_option
+from cnncost.cli.options import SEED, force_option, input_option, set_option, spec_argument
 from cnncost.cli.output import check_output
 
 
 @click.command()
-@click.argument("spec")
+@spec_argument()
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="The .onnx file to write (atomically).")
 @input_option
 @set_option

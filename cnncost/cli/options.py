@@ -53,7 +53,32 @@ def _shape(ctx, param, value):
 input_option = click.option("--input", "input_shape", callback=_shape, metavar="CxHxW", help="Input shape per sample, overriding the spec's, e.g. 3x224x224.")
 batch_option = click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Batch size (MACs, FLOPs and bytes cover the whole batch).")
 dtype_option = click.option("--dtype", type=click.Choice(DTYPES), default="float32", show_default=True, help="Element type for memory figures.")
-output_option = click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file (atomically) instead of stdout.")
+def _stdout_dash(ctx, param, value):
+    return None if value == "-" else value
+
+
+def complete_spec(ctx, param, incomplete):
+    """Shell completion of a SPEC: bundled names that start with what was typed, then files."""
+    from click.shell_completion import CompletionItem
+
+    from cnncost.spec.bundled import bundled_names
+
+    names = [CompletionItem(name) for name in bundled_names() if name.startswith(incomplete)]
+    return names + [CompletionItem(incomplete, type="file")]
+
+
+def spec_argument(name: str = "spec", **kwargs):
+    """A SPEC argument: a file, a bundled name, or `-` for stdin; completes bundled names and files."""
+    return click.argument(name, shell_complete=complete_spec, **kwargs)
+
+
+def set_quiet(ctx, param, value):
+    if value:
+        ctx.meta["cnncost.quiet"] = True
+
+
+quiet_option = click.option("--quiet", "-q", is_flag=True, expose_value=False, callback=set_quiet, help="No notes or progress on stderr; errors still print.")
+output_option = click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), callback=_stdout_dash, help="Write to this file (atomically) instead of stdout; `-` is stdout.")
 # Spelled out so start-up need not import cnncost.training (tests/test_training_memory.py keeps them equal).
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 optimizer_option = click.option(

@@ -6,6 +6,17 @@ import sys
 import click
 
 
+def quiet() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.meta.get("cnncost.quiet"))
+
+
+def note(text: str) -> None:
+    """A remark on stderr that --quiet silences (errors are not notes: they always print)."""
+    if not quiet():
+        click.echo(f"note: {text}", err=True)
+
+
 def check_output(*paths: str | None, force: bool) -> None:
     """Refuse an unusable --output (or --plot) before any work, so a refusal costs nothing and leaves nothing."""
     from cnncost.output import check_writable
@@ -29,7 +40,7 @@ class progress_bar:
         self.label, self.total, self.bar = label, total, None
 
     def __enter__(self):
-        if not sys.stderr.isatty():
+        if not sys.stderr.isatty() or quiet():
             return None
         from rich.console import Console
         from rich.progress import Progress
@@ -54,9 +65,23 @@ def emit_view(view, fmt: str, output: str | None) -> None:
         from cnncost.render.text import to_csv
 
         return emit(to_csv(view), output)
+    if output or not sys.stdout.isatty():  # for a file or a pipe: plain aligned text, linear in the rows
+        from cnncost.render.table import to_plain
+
+        text = to_plain(view)
+        return emit(text, output) if output else say(text)
+    from rich.console import Console
+
     from cnncost.render.table import to_rich
 
-    emit_rich(to_rich(view), output)
+    emit_rich(to_rich(view, Console().width), output)
+
+
+def say(text: str) -> None:
+    """Text for people, through sys.stdout so that a terminal without UTF-8 gets ASCII stand-ins (cnncost.cli.main);
+    data for tools goes through `emit`, which stays lossless."""
+    sys.stdout.write(text)
+    sys.stdout.flush()
 
 
 def emit(text: str, output: str | None) -> None:
@@ -65,8 +90,22 @@ def emit(text: str, output: str | None) -> None:
 
         write_atomic(output, text, force=forced())
     else:  # not click.echo: it writes UTF-8 to an ASCII-only stdout, where cnncost.cli escapes instead
-        sys.stdout.write(text)
+        sys.stdout.write(_json_ascii(text) if text[:1] in "{[" else text)
         sys.stdout.flush()
+
+
+def _json_ascii(text: str) -> str:
+    """A JSON document on a stdout that cannot encode UTF-8 gets `\\u00d7` escapes for every non-ASCII character
+    (which JSON allows only inside strings, where the escape means the same character), so it stays lossless;
+    tables get readable stand-ins instead (cnncost.cli)."""
+    encoding = (getattr(sys.stdout, "encoding", None) or "utf-8").lower().replace("-", "").replace("_", "")
+    if encoding.startswith("utf") or text.isascii():
+        return text
+    return "".join(c if ord(c) < 128 else "".join(f"\\u{u:04x}" for u in _utf16(ord(c))) for c in text)
+
+
+def _utf16(code: int) -> list[int]:
+    return [0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF)] if code > 0xFFFF else [code]
 
 
 def emit_rich(renderable, output: str | None) -> None:

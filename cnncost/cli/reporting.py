@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import click
 
-from cnncost.cli.options import batch_option, device_option, dtype_option, force_option, input_option, output_option, set_option
+from cnncost.cli.options import batch_option, device_option, dtype_option, force_option, input_option, output_option, set_option, spec_argument
 from cnncost.cli.output import check_output, emit
 
 
 @click.command()
-@click.argument("specs", nargs=-1, required=True)
+@spec_argument("specs", nargs=-1, required=True)
 @input_option
 @set_option
 @batch_option

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import click
 
-from cnncost.cli.options import FORMATS, batch_option, device_option, dtype_option, force_option, input_option, optimizer_option, output_option, set_option
+from cnncost.cli.options import (FORMATS, batch_option, device_option, dtype_option, force_option, input_option, optimizer_option, output_option,
+                                 set_option, spec_argument)
 from cnncost.cli.output import check_output, emit, emit_view
 
 
 @click.command()
-@click.argument("spec")
+@spec_argument()
 @input_option
 @set_option
 @batch_option
@@ -16,7 +17,8 @@ from cnncost.cli.output import check_output, emit, emit_view
 @optimizer_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--columns", type=click.Choice(("standard", "lecture", "roofline")), default="standard", show_default=True,
-              help="lecture: the seed notes' AlexNet columns; roofline: bytes moved, FLOPs per byte and, with --device, time.")
+              help="lecture: the AlexNet table's columns from the UM-CV lecture notes on CNN architectures; "
+                   "roofline: bytes moved, FLOPs per byte and, with --device, estimated time.")
 @click.option("--depth", type=click.IntRange(min=1), help="Fold layers deeper than N into their block's subtotal.")
 @click.option("--group-by", type=click.Choice(("op",)), help="One row per kind of layer (1×1 conv, depthwise conv, ...).")
 @click.option("--strict", is_flag=True, help="Treat warnings (e.g. a stride that skips input rows) as errors.")

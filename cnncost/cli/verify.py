@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import click
 
-from cnncost.cli.options import SEED, SIZE, batch_option, force_option, input_option, output_option, set_option
+from cnncost.cli.options import SEED, SIZE, batch_option, force_option, input_option, output_option, set_option, spec_argument
 from cnncost.cli.output import check_output, emit, emit_rich, progress_bar
 
 
 @click.command()
-@click.argument("spec")
+@spec_argument()
 @input_option
 @set_option
 @batch_option

@@ -160,7 +160,9 @@ def _conv(attrs: dict, inputs: list[np.ndarray], params: dict, buffers: dict, co
             np.copyto(chunk, view[(slice(None),) * (2 + nd) + (slice(r0, r0 + nr),)])
             cols = chunk.reshape(groups, -1, nb * nr * per_row)
             if nb == 1:
-                dest = y[n0, :, r0 : r0 + nr].reshape(groups, o // groups, -1, copy=False)
+                dest = y[n0, :, r0 : r0 + nr].reshape(groups, o // groups, -1)
+                if not np.may_share_memory(dest, y):  # (numpy < 2.1 has no reshape(copy=False) to say this)
+                    raise RuntimeError("the output band must be a view of y for matmul to write into it")
                 counted_matmul(wg, cols, counter, out=dest)
                 if bg is not None:
                     dest += bg

@@ -67,7 +67,7 @@ class Conv(Op):
         if attrs["padding"] == "same":
             return []
         sizes, kernels, pad_list = self.geometry(attrs, in_shapes[0])
-        return dropped_warnings(sizes, kernels, attrs["stride"], pad_list)
+        return dropped_warnings(sizes, kernels, attrs["stride"], pad_list, silence="to read them, pad so that the last window reaches the end, or use `padding: same`")
 
     def filters(self, attrs):
         return attrs["out"]

@@ -73,7 +73,8 @@ class Pool(Op):
 
     def warnings(self, attrs, in_shapes):
         sizes, kernels, pad_list = self.geometry(attrs, in_shapes[0])
-        return dropped_warnings(sizes, kernels, attrs["stride"], pad_list, attrs["ceil_mode"])
+        silence = "to read them, set `ceil_mode: true` (PyTorch's partial last window) or pad the input"
+        return dropped_warnings(sizes, kernels, attrs["stride"], pad_list, attrs["ceil_mode"], silence)
 
 
 class AdaptivePool(Op):

@@ -60,8 +60,9 @@ def output_size(size: int, kernel_eff: int, stride: int, pad: tuple[int, int], c
     return out
 
 
-def dropped_warnings(sizes, kernels_eff, strides, pad_list, ceil_mode=False) -> list[str]:
-    """Name how many input rows/cols the floor rule leaves unread when a stride does not divide evenly."""
+def dropped_warnings(sizes, kernels_eff, strides, pad_list, ceil_mode=False, silence="") -> list[str]:
+    """Name how many input rows/cols the floor rule leaves unread when a stride does not divide evenly, and how
+    the op's author can silence it (`silence`, the op's own remedy)."""
     if ceil_mode:
         return []
     names = AXIS_NAMES.get(len(sizes), ("elements",) * len(sizes))
@@ -73,7 +74,8 @@ def dropped_warnings(sizes, kernels_eff, strides, pad_list, ceil_mode=False) -> 
             parts.append(f"{unread} {noun} of {n} (stride {s}, window {k}, padding {lo}+{hi})")
     if not parts:
         return []
-    return ["the floor rule leaves the last " + " and ".join(parts) + " unread"]
+    tail = f"; {silence}" if silence else ""
+    return ["the floor rule leaves the last " + " and ".join(parts) + " unread" + tail]
 
 
 def envelope(step: int | Fraction, ranges) -> Window:

@@ -47,10 +47,18 @@ def budget_message(result, check) -> str:
 
 def problems(result) -> list[tuple]:
     """Every failure of one spec as (message, Location or None), in report order."""
-    if result.error:
-        return [(f"{result.name}: {result.error.message}", result.error.location)]
+    if result.error:  # with the spec's other independent mistakes, if it had several
+        return [(f"{result.name}: {item.message}", item.location) for item in (result.error, *result.findings)]
     out = [(budget_message(result, check), check.limit.location) for check in result.failed_budgets]
-    return out + [(f"{result.name}: {finding.message}", finding.location) for finding in result.findings]
+    return out + [(f"{result.name}: {finding.message}", finding.location) for finding in result.findings if finding.fails]
+
+
+def notices(result) -> list[tuple]:
+    """Findings of one spec that are reported but do not fail it (layer warnings without --strict)."""
+    return [(f"{result.name}: {finding.message}", finding.location) for finding in result.findings if not finding.fails]
+
+
+NOTICE_HINT = "warnings do not fail the check: --strict makes them fail, --allow warning hides them"
 
 
 def summary_line(results) -> str:
@@ -72,14 +80,19 @@ def to_rich(results):
     table = Table(box=box.SIMPLE_HEAVY, title="cnncost check", title_justify="left")
     table.add_column("", no_wrap=True)
     table.add_column("Spec", no_wrap=True)
+    table.add_column("Checked")
     for key in keys:
         table.add_column(key, justify="right")
     style = {"pass": "bold green", "fail": "bold red", "error": "bold magenta"}
     for result in results:
         by_key = {check.limit.key: check for check in result.budgets}
         cells = [_cell(by_key[key]) if key in by_key else Text("—", style="dim") for key in keys]
-        table.add_row(Text(STATUS_WORD[result.status], style=style[result.status]), Text(result.name), *cells)
+        table.add_row(Text(STATUS_WORD[result.status], style=style[result.status]), Text(result.name), Text(", ".join(result.checks)), *cells)
     lines = [Text(f"✗ {_where(loc)}{message}", style="red") for r in results for message, loc in problems(r)]
+    warned = [Text(f"! {_where(loc)}{message}", style="yellow") for r in results for message, loc in notices(r)]
+    if warned:
+        warned.append(Text(f"  ({NOTICE_HINT})", style="dim"))
+    lines += warned
     worst = worst_exit_code(results)
     verdict = Text(summary_line(results), style="bold " + ("green" if worst == 0 else "red"))
     return Group(table, *lines, verdict)
@@ -103,14 +116,16 @@ def _where(location) -> str:
 
 
 def to_github(results) -> str:
-    """`::error file=…,line=…,col=…,title=cnncost::message` per failure, then a plain verdict line per spec.
+    """`::error file=…,line=…,col=…,title=cnncost::message` per failure (`::warning` for a warning that does not
+    fail), then a plain verdict line per spec.
 
     Escaping as GitHub's runner reads it (actions/toolkit, command.ts): in the message % CR LF become
     %25 %0D %0A; property values also escape ':' and ','.
     """
     lines = []
     for result in results:
-        for message, location in problems(result):
+        marked = [("error", *item) for item in problems(result)] + [("warning", *item) for item in notices(result)]
+        for level, message, location in marked:
             props = {"file": _repo_path(location.file if location else result.path)}
             if location and location.line:
                 props["line"] = location.line
@@ -118,9 +133,10 @@ def to_github(results) -> str:
                     props["col"] = location.column
             props["title"] = "cnncost"
             fields = ",".join(f"{name}={_escape_property(str(value))}" for name, value in props.items())
-            lines.append(f"::error {fields}::{_escape_data(message)}")
+            lines.append(f"::{level} {fields}::{_escape_data(message)}")
     # plain lines are escaped too: a spec path holding a newline must not start a line of its own ("::add-mask::")
-    lines += [_escape_data(f"cnncost check: {STATUS_WORD[r.status]} {r.name} ({_repo_path(r.path)})") for r in results]
+    lines += [_escape_data(f"cnncost check: {STATUS_WORD[r.status]} {r.name} ({_repo_path(r.path)})" + (f": {', '.join(r.checks)}" if r.checks else ""))
+              for r in results]
     lines.append("cnncost check: " + summary_line(results))
     return "\n".join(lines) + "\n"
 
@@ -152,8 +168,11 @@ def to_junit(results) -> str:
         case = ET.SubElement(suite, "testcase", classname=_xml(result.name), name="valid", file=_xml(result.path))
         if result.error:
             _fail(case, "error", "invalid", [problems(result)[0]])
-        elif result.findings:
-            _fail(case, "failure", result.findings[0].check, [(f.message, f.location) for f in result.findings])
+        elif any(f.fails for f in result.findings):
+            failing = [f for f in result.findings if f.fails]
+            _fail(case, "failure", failing[0].check, [(f.message, f.location) for f in failing])
+        if notices(result):
+            ET.SubElement(case, "system-out").text = _xml("\n".join(f"{_where(loc)}warning: {msg}" for msg, loc in notices(result)))
         for check in result.budgets:
             name = f"{check.limit.key} <= {check.limit.text}"
             budget_case = ET.SubElement(suite, "testcase", classname=_xml(result.name), name=_xml(name), file=_xml(result.path))
@@ -201,7 +220,7 @@ def to_json(results, batch: int, dtype: str) -> str:
         }
 
     def finding(item) -> dict:
-        return {"check": item.check, "message": item.message, **place(item.location)}
+        return {"check": item.check, "message": item.message, **place(item.location), "fails": item.fails}
 
     data = {
         "schema_version": 1,
@@ -215,6 +234,7 @@ def to_json(results, batch: int, dtype: str) -> str:
                 "findings": [finding(item) for item in r.findings],
                 "budgets": [budget(check) for check in r.budgets],
                 "totals": asdict(r.totals) if r.totals else None,
+                "checks": list(r.checks),
             }
             for r in results
         ],

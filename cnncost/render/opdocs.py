@@ -14,11 +14,19 @@ def _key(key) -> str:
 
 
 def ops_text() -> str:
-    lines = []
+    """Per op: its keys (`name*` required, `name=default` optional), then what it is, in one line."""
+    lines = ["* = required key; others show their default", ""]
     for name, op in OPS.items():
-        keys = ", ".join(k.name if k.default is REQUIRED else f"{k.name}={_plain(k.default)}" for k in op.keys)
+        keys = ", ".join(f"{k.name}*" if k.default is REQUIRED else f"{k.name}={_plain(k.default)}" for k in op.keys)
         lines.append(f"{name:<22} {keys or '-'}")
+        lines.append(f"{'':<22} {_first_sentence(op.doc)}")
     return "\n".join(lines) + "\n"
+
+
+def _first_sentence(text: str) -> str:
+    text = " ".join(text.split())
+    end = text.find(". ")
+    return text if end < 0 else text[: end + 1]
 
 
 def _plain(value) -> str:

@@ -14,13 +14,14 @@ def _intensity(value: float) -> str:
 
 def roofline_view(report: Report) -> View:
     rows = [row for row in report.layers if not row.unused]
+    # On a narrow terminal the share of time goes first, then FLOPs, then the op (cnncost.render.table)
     columns = [
-        Column("Layer", lambda r: r.name, numeric=False),
-        Column("Op", lambda r: r.op, numeric=False),
-        Column("FLOPs", lambda r: r.flops, units.count),
-        Column("Read", lambda r: r.bytes_read, units.size),
-        Column("Written", lambda r: r.bytes_written, units.size),
-        Column("FLOP/B", lambda r: r.arithmetic_intensity, _intensity),
+        Column("Layer", lambda r: r.name, numeric=False, key="name"),
+        Column("Op", lambda r: r.op, numeric=False, key="op", drop_order=3),
+        Column("FLOPs", lambda r: r.flops, units.count, key="flops", drop_order=2),
+        Column("Read", lambda r: r.bytes_read, units.size, key="bytes_read"),
+        Column("Written", lambda r: r.bytes_written, units.size, key="bytes_written"),
+        Column("FLOP/B", lambda r: r.arithmetic_intensity, _intensity, key="arithmetic_intensity"),
     ]
     t = report.totals
     total_row = ["total", "", t.flops, t.bytes_read, t.bytes_written, arithmetic_intensity(t.flops, t.bytes_read, t.bytes_written)]
@@ -33,9 +34,9 @@ def roofline_view(report: Report) -> View:
     if report.device:
         share = lambda r: r.estimated_seconds / t.estimated_seconds if t.estimated_seconds else 0.0  # noqa: E731
         columns += [
-            Column("Time", lambda r: r.estimated_seconds, units.duration),
-            Column("Bound", lambda r: r.bound or "", numeric=False),
-            Column("Time %", share, lambda v: f"{100 * v:.1f}%"),
+            Column("Time", lambda r: r.estimated_seconds, units.duration, key="estimated_seconds"),
+            Column("Bound", lambda r: r.bound or "", numeric=False, key="bound"),
+            Column("Time %", share, lambda v: f"{100 * v:.1f}%", key="time_share", drop_order=1),
         ]
         total_row += [t.estimated_seconds, "", 1.0]
         compute = sum(1 for r in rows if r.bound == "compute")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the JSON path must not pay for importing the views
@@ -17,13 +18,14 @@ def to_json(report) -> str:
 
 
 def to_markdown(view: View) -> str:
+    columns = [c for c in view.columns if c.shown_in_tables]
     lines = [f"### {' '.join(view.title.splitlines())}", ""]
-    lines.append("| " + " | ".join(_md(c.header) for c in view.columns) + " |")
-    lines.append("|" + "|".join("---:" if c.numeric else "---" for c in view.columns) + "|")
+    lines.append("| " + " | ".join(_md(c.header) for c in columns) + " |")
+    lines.append("|" + "|".join("---:" if c.numeric else "---" for c in columns) + "|")
     for row in view.rows:
-        lines.append("| " + " | ".join(_md(c.human(c.value(row))) for c in view.columns) + " |")
+        lines.append("| " + " | ".join(_md(c.shown(row)) for c in columns) + " |")
     if view.total_row:
-        cells = [f"**{_md(c.human(v))}**" if v != "" else "" for c, v in zip(view.columns, view.total_row)]
+        cells = [f"**{_md(c.human(v))}**" if v != "" else "" for c, v in zip(view.columns, view.total_row) if c.shown_in_tables]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     lines += [f"- **{label}:** {text}" for label, text in view.totals]
@@ -32,12 +34,17 @@ def to_markdown(view: View) -> str:
 
 
 def to_csv(view: View) -> str:
+    """Raw values under the JSON keys' names; a list (a shape, a receptive field, warnings) is its JSON text."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([c.header for c in view.columns])
+    writer.writerow([c.key or c.header for c in view.columns])
     for row in view.rows:
-        writer.writerow([c.value(row) for c in view.columns])
+        writer.writerow([_csv_cell(c.value(row)) for c in view.columns])
     return buffer.getvalue()
+
+
+def _csv_cell(value):
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")) if isinstance(value, (list, dict)) else value
 
 
 def _md(text) -> str:

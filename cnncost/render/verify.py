@@ -14,6 +14,7 @@ def _mark(ok: bool) -> str:
 
 def verify_to_dict(result) -> dict:
     return {
+        "schema_version": 1,
         "model": result.model,
         "input_shape": list(result.input_shape),
         "batch": result.batch,
@@ -47,7 +48,8 @@ def verify_to_dict(result) -> dict:
 
 
 def verify_to_json(result) -> str:
-    return dumps(verify_to_dict(result))
+    """Compact, one document per line, like `summary --format json` (pipe to `jq` to read)."""
+    return dumps(verify_to_dict(result), compact=True)
 
 
 def verify_to_rich(result, all_rows: bool = False):

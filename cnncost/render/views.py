@@ -10,15 +10,22 @@ from typing import Callable
 
 from cnncost import units
 from cnncost.analysis import collapse
-from cnncost.report import BlockRow, Report
+from cnncost.report import BlockRow, Report, field_dicts
 
 
 @dataclass(frozen=True)
 class Column:
     header: str
-    value: Callable  # row -> raw value (int, float, str)
-    human: Callable = str
+    value: Callable  # row -> raw value (int, float, str, list): what CSV writes
+    human: Callable = str  # raw value -> the text a person reads
     numeric: bool = True
+    key: str = ""  # the CSV header: the JSON key of the same figure, where there is one
+    text: Callable | None = None  # row -> shown text, when it needs more than the value (indent, a ⚠ mark)
+    shown_in_tables: bool = True  # False: CSV only (e.g. warnings, which tables list under the table)
+    drop_order: int = 0  # on a narrow terminal, columns with drop_order 1 go first, then 2, ...; 0 never
+
+    def shown(self, row) -> str:
+        return self.text(row) if self.text else self.human(self.value(row))
 
 
 @dataclass(frozen=True)
@@ -36,7 +43,8 @@ def conventions(report: Report) -> str:
     batch = f"batch {report.batch} included" if report.batch else ""
     return (
         f"MACs = multiply-accumulates of conv and linear layers (1 MAC = 2 FLOPs); FLOPs = 2·MACs + elementwise ops. "
-        f"Memory = output activations, {per}, {batch}; 1 KiB = 1024 B. Shapes and params are per sample."
+        f"Activations = memory of each layer's output, {per}, {batch}; 1 KiB = 1024 B. Shapes and params are per sample. "
+        f"Receptive field = input pixels one output element sees / input pixels between neighbouring elements (jump)."
     )
 
 
@@ -59,19 +67,23 @@ def _rf(row) -> str:
 def standard_view(report: Report, depth: int | None = None) -> View:
     rows = [row for row in (collapse(report, depth) if depth else report.layers) if not getattr(row, "unused", False)]
     columns = (
-        Column("Layer", lambda r: _indent(r, depth) + r.name + (" ⚠" if getattr(r, "warnings", ()) else ""), numeric=False),
-        Column("Op", lambda r: r.op if not isinstance(r, BlockRow) else f"{r.kind} ({r.layers} layers)", numeric=False),
-        Column("Output", lambda r: units.shape(r.output_shape), numeric=False),
-        Column("Params", lambda r: r.params, units.count),
-        Column("MACs", lambda r: r.macs, units.count),
-        Column("FLOPs", lambda r: r.flops, units.count),
-        Column("Memory", lambda r: r.activation_bytes, units.size),
-        Column("RF size /jump", _rf, numeric=False),
+        Column("Layer", lambda r: r.name, numeric=False, key="name",
+               text=lambda r: _indent(r, depth) + r.name + (" ⚠" if getattr(r, "warnings", ()) else "")),
+        Column("Op", lambda r: r.kind if isinstance(r, BlockRow) else r.op, numeric=False, key="op", drop_order=3,
+               text=lambda r: r.op if not isinstance(r, BlockRow) else f"{r.kind} ({r.layers} layers)"),
+        Column("Output", lambda r: list(r.output_shape), units.shape, numeric=False, key="output_shape"),
+        Column("Params", lambda r: r.params, units.count, key="params"),
+        Column("MACs", lambda r: r.macs, units.count, key="macs"),
+        Column("FLOPs", lambda r: r.flops, units.count, key="flops", drop_order=1),
+        Column("Activations", lambda r: r.activation_bytes, units.size, key="activation_bytes"),
+        Column("Receptive field", lambda r: field_dicts(r.receptive_field, getattr(r, "global_context", False)),
+               numeric=False, key="receptive_field", text=_rf, drop_order=2),
+        Column("Warnings", lambda r: list(getattr(r, "warnings", ())), numeric=False, key="warnings", shown_in_tables=False),
     )
     t = report.totals
     totals = (
-        ("Params", f"{t.params:,} ({units.count(t.params)}); buffers {t.buffers:,}; memory {units.size(t.param_bytes)}"),
-        ("MACs", f"{t.macs:,} ({units.count(t.macs)} MACs) = {units.count(t.flops)} FLOPs with elementwise ops"),
+        ("Params", f"{_with_short(t.params)}; buffers {t.buffers:,}; parameter memory {units.size(t.param_bytes)}"),
+        ("MACs", f"{_with_short(t.macs)} MACs = {units.count(t.flops)} FLOPs with elementwise ops"),
         ("Activations", f"{units.size(t.activation_bytes)} all outputs; input {units.size(t.input_bytes)}"),
         ("Peak (inference)", f"{units.size(t.peak_activation_bytes)} at {t.peak_layer} (liveness, input counted)"),
         ("Training", f"{units.size(t.training_activation_bytes)} saved for the backward pass (what autograd keeps, each tensor once)"),
@@ -83,8 +95,16 @@ def standard_view(report: Report, depth: int | None = None) -> View:
     notes = [conventions(report)]
     notes += [f"⚠ {row.name}: {w}" for row in report.layers for w in row.warnings]
     title = f"{report.label} — input {units.shape(report.input_shape)}, batch {report.batch}, {report.dtype}"
-    total_row = ("total", "", units.shape(report.output_shape), t.params, t.macs, t.flops, t.activation_bytes, "")
+    if report.batchnorm_folded:
+        title += " — batchnorm folded into the convs (inference)"
+    total_row = ("total", "", list(report.output_shape), t.params, t.macs, t.flops, t.activation_bytes, "", "")
     return View(title, columns, tuple(rows), totals, tuple(notes), total_row)
+
+
+def _with_short(n: int) -> str:
+    """'61,100,840 (61.10 M)'; a small figure once ('896', not '896 (896)')."""
+    short = units.count(n)
+    return f"{n:,}" if short == str(n) else f"{n:,} ({short})"
 
 
 def unused_section(report: Report) -> tuple:
@@ -128,15 +148,15 @@ def lecture_view(report: Report) -> View:
 def kinds_view(report: Report) -> View:
     """`--group-by op`: MACs and params per kind of layer, with shares (MobileNet's Table 2)."""
     columns = (
-        Column("Kind", lambda k: k.kind, numeric=False),
-        Column("Layers", lambda k: k.layers),
-        Column("MACs", lambda k: k.macs, units.count),
-        Column("MACs %", lambda k: round(100 * k.mac_share, 2), lambda v: f"{v:.2f}%"),
-        Column("Params", lambda k: k.params, units.count),
-        Column("Params %", lambda k: round(100 * k.param_share, 2), lambda v: f"{v:.2f}%"),
+        Column("Kind", lambda k: k.kind, numeric=False, key="kind"),
+        Column("Layers", lambda k: k.layers, key="layers"),
+        Column("MACs", lambda k: k.macs, units.count, key="macs"),
+        Column("MACs %", lambda k: k.mac_share, lambda v: f"{100 * v:.2f}%", key="mac_share"),
+        Column("Params", lambda k: k.params, units.count, key="params"),
+        Column("Params %", lambda k: k.param_share, lambda v: f"{100 * v:.2f}%", key="param_share"),
     )
     t = report.totals
-    total_row = ("total", len(report.layers), t.macs, 100.0, t.params, 100.0)
+    total_row = ("total", len(report.layers), t.macs, 1.0, t.params, 1.0)
     return View(f"{report.label} by kind of layer", columns, report.kinds, (), (conventions(report),), total_row)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from cnncost.errors import CnnCostError, Location
+from cnncost.errors import CnnCostError, Location, Mistakes
 from cnncost.gcpause import gc_paused
 from cnncost.graph import Graph, Node, build_graph
 from cnncost.limits import MAX_COUNT
@@ -14,7 +14,7 @@ from cnncost.spec.args import bind_spec_args, matching_reference, spec_functions
 from cnncost.spec.bundled import resolve_source
 from cnncost.spec.expand import BLOCK_KEYS, GRAPH_INPUT, Expander, Ref, Scope
 from cnncost.spec.expr import FUNCTIONS, ExprError, has_reference, substitute
-from cnncost.spec.yamlload import LocDict, LocList, load_yaml, name_control_character, read_spec_text
+from cnncost.spec.yamlload import STDIN, LocDict, LocList, load_yaml, name_control_character, read_spec_text
 
 TOP_KEYS = (
     "name", "description", "source", "input", "layers", "blocks", "output", "outputs", "reference", "budget", "args",
@@ -41,9 +41,9 @@ class Spec:
 
 
 def load(source: str, input_shape: tuple | None = None, args: dict | None = None) -> Spec:
-    """Load a spec file or a bundled name (`alexnet`); `input_shape` overrides the spec's input, `args` its
-    `args:` defaults (as `--set` does)."""
-    path = resolve_source(source)
+    """Load a spec file, a bundled name (`alexnet`) or `-` (stdin); `input_shape` overrides the spec's input,
+    `args` its `args:` defaults (as `--set` does)."""
+    path = STDIN if source == "-" else resolve_source(source)
     if path.endswith(".onnx"):  # a model from any framework, described as a spec on the fly (extra 'onnx')
         from cnncost.interop.onnx_import import import_onnx
 
@@ -61,23 +61,34 @@ def build(doc, path: str = "<spec>", input_shape: tuple | None = None, args: dic
     """A parsed YAML document → Spec. Never changes `doc`, so a sweep parses the YAML once for all its points."""
     if not isinstance(doc, LocDict):
         raise CnnCostError("a spec must be a mapping with `name`, `input` and `layers`", getattr(doc, "loc", Location(path, 1)))
-    check_top_keys(doc)
+    mistakes = Mistakes()  # independent mistakes are reported together (up to 20), not one per run
+    check_top_keys(doc, mistakes)
     functions = spec_functions(doc)
     values = bind_spec_args(doc, args, functions)
     env = {**values, FUNCTIONS: functions}
-    shape = input_shape or parse_shape(_substituted(doc["input"], env, doc.value_loc("input")), doc.value_loc("input"))
+    shape = input_shape
+    with mistakes.collecting():
+        shape = input_shape or parse_shape(_substituted(doc["input"], env, doc.value_loc("input")), doc.value_loc("input"))
+    with mistakes.collecting():
+        check_budget_keys(doc)
     from cnncost.spec.imports import imported_blocks
 
     blocks = {**imported_blocks(doc, path), **check_blocks(doc.get("blocks"), doc)}
     layers = doc["layers"]
     if not isinstance(layers, LocList) or not layers:
-        raise CnnCostError("`layers` must be a non-empty list", doc.value_loc("layers"))
-    expander = Expander(blocks, env)
+        mistakes.add(CnnCostError("`layers` must be a non-empty list", doc.value_loc("layers")))
+        mistakes.raise_if_any()
+    expander = Expander(blocks, env, mistakes)
     top = Scope("", dict(env), None)
     top.input_ref = Ref(top, GRAPH_INPUT, doc.value_loc("input"))
     last = expander.expand_list(top, layers)
     names = {GRAPH_INPUT, *(node.name for node in expander.nodes)}
-    nodes = [make_node(spec_node, expander, names) for spec_node in expander.nodes]
+    nodes = []
+    expanded = not mistakes.errors  # after a failed entry, references may point into it: check attributes only
+    for spec_node in expander.nodes:
+        with mistakes.collecting():
+            nodes.append(make_node(spec_node, expander, names) if expanded else node_attrs(spec_node))
+    mistakes.raise_if_any()
     outputs = [expander.resolve(Ref(top, name, where), names) for name, where in output_refs(doc, last)]
     graph = build_graph(shape, nodes, outputs, Location(path))
     for instance in expander.instances:
@@ -125,13 +136,18 @@ def output_refs(doc: LocDict, last: str) -> list[tuple[str, Location]]:
     return [(name, names.item_loc(i)) for i, name in enumerate(names)]
 
 
-def make_node(spec_node, expander: Expander, names: set) -> Node:
-    op = OPS[spec_node.op]
+def node_attrs(spec_node) -> dict:
+    """A layer's attributes, checked against its op's declared keys."""
     try:
-        attrs = op.normalize(spec_node.raw)
+        return OPS[spec_node.op].normalize(spec_node.raw)
     except OpError as exc:
         where = spec_node.attr_locs.get(exc.key, spec_node.loc) if exc.key else spec_node.loc
         raise CnnCostError(f"layer {spec_node.name!r}: {exc}", where) from None
+
+
+def make_node(spec_node, expander: Expander, names: set) -> Node:
+    op = OPS[spec_node.op]
+    attrs = node_attrs(spec_node)
     inputs = tuple(expander.resolve(ref, names) for ref in spec_node.inputs)
     named = [key for key in op.layer_keys if attrs.get(key) is not None]
     if named:  # their references were appended to the inputs, in this order; keep the resolved names
@@ -139,21 +155,46 @@ def make_node(spec_node, expander: Expander, names: set) -> Node:
     return Node(spec_node.name, spec_node.op, attrs, inputs, spec_node.loc, spec_node.attr_locs)
 
 
-def check_top_keys(doc: LocDict) -> None:
+def check_top_keys(doc: LocDict, mistakes: Mistakes) -> None:
+    """Every top-level mistake at once; a missing required key stops here, as nothing after it can be read."""
+    import difflib
+
+    meant = set()  # `layer:` for `layers:` is one mistake, not also a missing `layers`
     for key in doc:
         if key not in TOP_KEYS:
-            raise CnnCostError(unknown_key_message(key, TOP_KEYS, "a spec"), doc.key_loc(key))
+            mistakes.add(CnnCostError(unknown_key_message(key, TOP_KEYS, "a spec"), doc.key_loc(key)))
+            meant.update(difflib.get_close_matches(str(key), TOP_KEYS, n=1, cutoff=0.6))
     for key in REQUIRED_TOP:
-        if key not in doc:
-            raise CnnCostError(f"spec is missing `{key}`", doc.loc, "a spec needs `name`, `input` and `layers`")
+        if key not in doc and key not in meant:
+            mistakes.add(CnnCostError(f"spec is missing `{key}`", doc.loc, "a spec needs `name`, `input` and `layers`"))
+    if any(key not in doc for key in REQUIRED_TOP):
+        mistakes.raise_if_any()
     for key in ("name", "description", "source"):
         if key in doc and not isinstance(doc[key], str):
-            raise CnnCostError(f"`{key}` must be text", doc.value_loc(key))
-    if "name" in doc and name_control_character(doc["name"]):
-        raise CnnCostError(f"`name` holds the control character {name_control_character(doc['name'])}", doc.value_loc("name"), "a spec name is one line of printable text")
+            mistakes.add(CnnCostError(f"`{key}` must be text, not {doc[key]!r}", doc.value_loc(key), yaml11_hint(doc[key])))
+    if isinstance(doc.get("name"), str) and name_control_character(doc["name"]):
+        mistakes.add(CnnCostError(f"`name` holds the control character {name_control_character(doc['name'])}", doc.value_loc("name"), "a spec name is one line of printable text"))
     for key in ("reference", "budget"):
         if key in doc and doc[key] is not None and not isinstance(doc[key], dict):
-            raise CnnCostError(f"`{key}` must be a mapping", doc.value_loc(key))
+            mistakes.add(CnnCostError(f"`{key}` must be a mapping", doc.value_loc(key)))
+
+
+def yaml11_hint(value) -> str | None:
+    """YAML 1.1 reads on/off/yes/no (any case) as booleans and 1:30 or 010 as numbers: say so, and how to quote."""
+    if isinstance(value, bool):
+        return "YAML reads on/off/yes/no/true/false as booleans; quote it to mean text, e.g. name: 'on'"
+    if isinstance(value, (int, float)):
+        return "YAML read a number here; quote it to mean text, e.g. name: '1.0'"
+    return None
+
+
+def check_budget_keys(doc: LocDict) -> None:
+    """A spec's `budget:` is read the way `check` reads it, by every command, so `parms:` is never silently ignored."""
+    budget = doc.get("budget")
+    if isinstance(budget, LocDict):
+        from cnncost.budget import read_limits
+
+        read_limits(budget, "spec", budget.key_loc)
 
 
 def check_blocks(blocks, doc: LocDict) -> dict:

@@ -68,9 +68,10 @@ class Scope:
 
 
 class Expander:
-    def __init__(self, blocks: dict, spec_env: dict | None = None):
+    def __init__(self, blocks: dict, spec_env: dict | None = None, mistakes=None):
         self.blocks = blocks
         self.spec_env = spec_env or {}  # the spec's args and functions, seen in every block
+        self.mistakes = mistakes  # collects the top level's independent mistakes; nested lists stop at the first
         self.nodes: list[NodeSpec] = []
         self.aliases: dict[str, Ref] = {}
         self.instances: list[BlockInstance] = []
@@ -86,7 +87,11 @@ class Expander:
         last = None
         for index, entry in enumerate(layers):
             default_input = Ref(scope, last, layers.item_loc(index)) if last else scope.input_ref
-            last = self.expand_entry(scope, entry, layers.item_loc(index), default_input)
+            if self.mistakes is None or scope.prefix:
+                last = self.expand_entry(scope, entry, layers.item_loc(index), default_input)
+                continue
+            with self.mistakes.collecting():
+                last = self.expand_entry(scope, entry, layers.item_loc(index), default_input)
         return last
 
     def expand_entry(self, scope: Scope, entry, loc: Location, default_input: Ref | None) -> str:
