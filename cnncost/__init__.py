@@ -21,14 +21,16 @@ if TYPE_CHECKING:  # type-only: start-up imports nothing heavy
 
 
 def analyze(spec: str | Spec, *, input: str | tuple | None = None, batch: int = 1, dtype: str = "float32",
-            strict: bool = False, fold_bn: bool = False, optimizer: str | None = None, args: dict | None = None) -> Report:
+            strict: bool = False, fold_bn: bool = False, optimizer: str | None = None, args: dict | None = None,
+            device=None) -> Report:
     """Analyse a spec (a file path, a bundled name, or a loaded Spec) and return a Report.
 
     `input` overrides the spec's input shape ("3x224x224" or a tuple); macs, flops and byte
     totals cover the whole batch; shapes and params are per sample. `fold_bn` analyses the
     inference graph with each batchnorm folded into the conv before it. `optimizer` (sgd, momentum,
     adam, adamw) adds training_total_bytes, one training step's footprint. `args` sets the spec's `args:`
-    ({"alpha": 0.5}, as `--set alpha=0.5` does).
+    ({"alpha": 0.5}, as `--set alpha=0.5` does). `device` (a profile file, a bundled profile's name or a
+    cnncost.devices.Profile) adds the roofline latency estimate per layer (cnncost.roofline).
     """
     from dataclasses import replace
 
@@ -41,8 +43,15 @@ def analyze(spec: str | Spec, *, input: str | tuple | None = None, batch: int = 
         from cnncost.fold import fold_batchnorm
 
         loaded = replace(loaded, graph=fold_batchnorm(loaded.graph))
-        return replace(analyze_spec(loaded, batch=batch, dtype=dtype, strict=strict, optimizer=optimizer), batchnorm_folded=True)
-    return analyze_spec(loaded, batch=batch, dtype=dtype, strict=strict, optimizer=optimizer)
+    report = analyze_spec(loaded, batch=batch, dtype=dtype, strict=strict, optimizer=optimizer)
+    if fold_bn:
+        report = replace(report, batchnorm_folded=True)
+    if device is None:
+        return report
+    from cnncost.devices import Profile, load_profile
+    from cnncost.roofline import estimate
+
+    return estimate(report, device if isinstance(device, Profile) else load_profile(str(device)))
 
 
 def load(text_or_path: str, *, input: str | tuple | None = None, args: dict | None = None) -> Spec:

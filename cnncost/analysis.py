@@ -11,6 +11,7 @@ from cnncost.limits import MAX_COUNT
 from cnncost.ops import OPS
 from cnncost.ops.base import OpError, fmt_shape
 from cnncost.receptive import Field, input_field, through
+from cnncost.traffic import layer_traffic
 from cnncost.training import OPTIMIZER_STATE, backward_transient_bytes, saved_activation_bytes, training_total_bytes
 from cnncost.report import DTYPE_BYTES, BlockRow, KindRow, LayerRow, Report, Totals
 
@@ -65,6 +66,8 @@ def analyze_spec(spec, batch: int = 1, dtype: str = "float32", strict: bool = Fa
         training_total_bytes=total,
         eager_peak_activation_bytes=eager,
         eager_peak_layer=eager_layer,
+        bytes_read=sum(row.bytes_read for row in run),
+        bytes_written=sum(row.bytes_written for row in run),
     )
     check_totals(totals, spec)
     return Report(
@@ -104,6 +107,8 @@ def layer_row(node, shapes: dict, fields: dict, batch: int, element_bytes: int, 
         where = node.attr_locs.get(exc.key, node.loc) if exc.key else node.loc
         raise CnnCostError(f"layer {node.name!r} ({node.op}): {exc} [input: {seen or 'none'}]", where) from None
     read = op.value_inputs(len(in_shapes))  # inputs that lend only their shape add nothing to the field
+    params, buffers = op.params(node.attrs, in_shapes), op.buffers(node.attrs, in_shapes)
+    bytes_read, bytes_written = layer_traffic(op, in_shapes, out, params + buffers, batch, element_bytes // batch)
     field_ = through([fields[name] for name in node.inputs[:read]], [_broadcast(shape, out) for shape in in_shapes[:read]],
                      window, input_sizes, (len(in_shapes[0]), len(out)), axis_order)
     row = LayerRow(
@@ -112,8 +117,8 @@ def layer_row(node, shapes: dict, fields: dict, batch: int, element_bytes: int, 
         inputs=node.inputs,
         input_shapes=tuple(in_shapes),
         output_shape=out,
-        params=op.params(node.attrs, in_shapes),
-        buffers=op.buffers(node.attrs, in_shapes),
+        params=params,
+        buffers=buffers,
         macs=op.macs(node.attrs, in_shapes, out) * batch,
         flops=op.flops(node.attrs, in_shapes, out) * batch,
         activation_bytes=prod(out) * element_bytes,
@@ -124,6 +129,8 @@ def layer_row(node, shapes: dict, fields: dict, batch: int, element_bytes: int, 
         kind=op.kind_of(node.attrs, in_shapes),
         attrs=node.attrs,
         location=str(node.loc),
+        bytes_read=bytes_read,
+        bytes_written=bytes_written,
     )
     check_size(row, node)
     return row, field_
@@ -134,10 +141,10 @@ def check_size(row: LayerRow, node) -> None:
     4,300 digits) and receptive-field jumps, multiplied layer after layer, stop being cheap; an output dimension
     is bounded too, since activation bytes are at least as large."""
     field_ = [n for axis in row.receptive_field for n in (axis.size, axis.jump, abs(axis.start))]
-    if max(row.params, row.buffers, row.macs, row.flops, row.activation_bytes, *field_) <= MAX_COUNT:
+    if max(row.params, row.buffers, row.macs, row.flops, row.activation_bytes, row.bytes_read, *field_) <= MAX_COUNT:
         return
     figures = {"params": row.params, "buffers": row.buffers, "MACs": row.macs, "FLOPs": row.flops,
-               "activation bytes": row.activation_bytes, "receptive field": max(field_, default=0)}
+               "activation bytes": row.activation_bytes, "bytes read": row.bytes_read, "receptive field": max(field_, default=0)}
     over = [name for name, value in figures.items() if value > MAX_COUNT]
     raise CnnCostError(
         f"layer {node.name!r} ({node.op}): {', '.join(over)} go over the limit of 10^100",

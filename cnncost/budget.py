@@ -1,7 +1,9 @@
 """Budgets for `cnncost check`: limits from a spec, a budgets file or the command line, and how a report measures up.
 
 A budget key is a JSON totals name (`params`, `macs`, `peak_activation_bytes`, ...) or a per-layer limit
-(`layer_macs`: no single layer may exceed it). Counts read k/M/G and bytes KiB/MiB/GiB (cnncost.units).
+(`layer_macs`: no single layer may exceed it), or `latency`: the estimated total on a device (`--device`, totals
+`estimated_seconds`), held in whole nanoseconds. Counts read k/M/G, bytes KiB/MiB/GiB, durations ns/us/ms/s
+(cnncost.units).
 Every source applies; where two set the same key, the tighter limit is the one that counts.
 """
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 
 from cnncost.errors import CnnCostError, Location
 from cnncost.ops.base import unknown_key_message
-from cnncost.units import parse_bytes, parse_count
+from cnncost.units import parse_bytes, parse_count, parse_duration
 
 # key -> how its value reads. Total keys name Report.totals fields; `layer_<field>` names a LayerRow field.
 METRICS = {
@@ -29,7 +31,9 @@ METRICS = {
     "layer_macs": "count",
     "layer_flops": "count",
     "layer_activation_bytes": "bytes",
+    "latency": "seconds",
 }
+PARSERS = {"count": parse_count, "bytes": parse_bytes, "seconds": parse_duration}
 LAYER_PREFIX = "layer_"
 
 
@@ -75,9 +79,8 @@ def read_limits(values: dict, origin: str, locate=lambda key: None) -> dict:
         where = locate(key)
         if key not in METRICS:
             raise CnnCostError(unknown_key_message(key, METRICS, "a budget"), where)
-        parse = parse_bytes if METRICS[key] == "bytes" else parse_count
         try:
-            value = parse(text, f"budget {key!r}")
+            value = PARSERS[METRICS[key]](text, f"budget {key!r}")
         except CnnCostError as exc:
             raise CnnCostError(exc.message, where, exc.hint) from None
         limits[key] = Limit(key, value, str(text), origin, where)
@@ -136,6 +139,11 @@ def measure(limit: Limit, report) -> BudgetCheck:
         largest = max(values, key=lambda item: item[1], default=("", 0))
         over = tuple((name, value) for name, value in values if value > limit.value)
         return BudgetCheck(limit, largest[1], largest[0], over)
+    if limit.key == "latency":
+        if report.totals.estimated_seconds is None:
+            raise CnnCostError("the budget latency needs a device to estimate it on", limit.location,
+                               "add --device PROFILE (a bundled profile or one `cnncost calibrate` wrote)")
+        return BudgetCheck(limit, round(report.totals.estimated_seconds * 1e9))
     layer = {"peak_activation_bytes": report.totals.peak_layer, "eager_peak_activation_bytes": report.totals.eager_peak_layer}.get(limit.key, "")
     actual = getattr(report.totals, limit.key)
     if actual is None:  # training_total_bytes exists only for an optimizer

@@ -88,9 +88,10 @@ def looks_like_spec(path: str) -> bool:
 
 
 def check_spec(source: str, *, rules=(), cli_limits=None, batch=1, dtype="float32", input_shape=None, args=None, verify=None, allow=(),
-               optimizer=None, strict=False) -> SpecResult:
+               optimizer=None, strict=False, device=None) -> SpecResult:
     """Check one spec; a CnnCostError becomes the result's `error` so that the other specs still run.
-    `allow` names finding checks ("warning", "unused") that are not reported; those fail only if `strict`."""
+    `allow` names finding checks ("warning", "unused") that are not reported; those fail only if `strict`;
+    `device` (a devices.Profile) adds the latency estimate a `latency` budget reads."""
     from cnncost.analysis import analyze_spec
     from cnncost.spec import load
 
@@ -100,6 +101,10 @@ def check_spec(source: str, *, rules=(), cli_limits=None, batch=1, dtype="float3
         name, path = spec.name, spec.path
         own = spec_limits(spec)
         report = analyze_spec(spec, batch=batch, dtype=dtype, optimizer=optimizer)
+        if device is not None:
+            from cnncost.roofline import estimate
+
+            report = estimate(report, device)
         limits = tightest(own, *(rule.limits for rule in rules if rule.matches(spec.name, spec.path)), cli_limits or {})
         budgets = tuple(measure(limit, report) for limit in limits)
         findings = [f for f in layer_findings(spec, report, strict) if f.check not in allow]

@@ -12,10 +12,10 @@ from cnncost.ops import OPS
 class Metric:
     key: str
     label: str
-    unit: str  # count | bytes | int | field (receptive field sizes) | percent (accuracy)
+    unit: str  # count | bytes | seconds | int | field (receptive field sizes) | percent (accuracy)
 
     def read(self, report):
-        if self.unit in ("count", "bytes"):
+        if self.unit in ("count", "bytes", "seconds"):
             return getattr(report.totals, self.key)
         return _EXTRA[self.key](report)
 
@@ -28,6 +28,9 @@ METRICS = (
     Metric("peak_activation_bytes", "Peak memory (inference)", "bytes"),
     Metric("param_bytes", "Parameter memory", "bytes"),
     Metric("training_total_bytes", "Training step memory (with --optimizer)", "bytes"),
+    Metric("bytes_read", "Bytes read (no reuse across layers)", "bytes"),
+    Metric("bytes_written", "Bytes written", "bytes"),
+    Metric("estimated_seconds", "Estimated latency (with --device)", "seconds"),
     Metric("weighted_layers", "Depth (conv + linear layers)", "int"),
     Metric("receptive_field", "Receptive field of the output", "field"),
     Metric("top1", "Top-1 accuracy, published (%)", "percent"),
@@ -52,8 +55,13 @@ class Comparison:
 
 
 def compare_reports(reports: list, baseline: str | None = None, depth: int | None = None) -> Comparison:
+    """With a latency estimate on every report (--device), the models are ranked by it, fastest first; the
+    baseline stays the one named, or the first given."""
+    base = _baseline_index(reports, _unique_names(reports), baseline)
+    if all(report.totals.estimated_seconds is not None for report in reports):
+        order = sorted(range(len(reports)), key=lambda i: reports[i].totals.estimated_seconds)
+        reports, base = [reports[i] for i in order], order.index(base)
     models = _unique_names(reports)
-    base = _baseline_index(reports, models, baseline)
     rows = []
     for metric in METRICS:
         values = tuple(metric.read(report) for report in reports)

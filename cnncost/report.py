@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from cnncost.traffic import CONVENTION as TRAFFIC_CONVENTION, arithmetic_intensity
+
 SCHEMA_VERSION = 1
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 
@@ -28,6 +30,14 @@ class LayerRow:
     location: str = ""
     global_context: bool = False  # read a broadcast input (a squeeze-excite gate) that saw the whole image
     unused: bool = False  # reaches no output: params count, but it does not run, so its MACs, FLOPs, memory do not
+    bytes_read: int = 0  # inputs, weights; whole batch (cnncost.traffic)
+    bytes_written: int = 0  # its output; whole batch
+    estimated_seconds: float | None = None  # with a device profile (cnncost.roofline)
+    bound: str | None = None  # with a device profile: "compute" or "memory"
+
+    @property
+    def arithmetic_intensity(self) -> float:
+        return arithmetic_intensity(self.flops, self.bytes_read, self.bytes_written)
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,9 @@ class Totals:
     training_total_bytes: int | None = None  # with --optimizer: params + buffers + grads + state + saved + transient
     eager_peak_activation_bytes: int = 0  # inference as PyTorch's eager run holds it (cnncost.eager)
     eager_peak_layer: str = ""
+    bytes_read: int = 0  # every running layer's bytes_read (cnncost.traffic)
+    bytes_written: int = 0
+    estimated_seconds: float | None = None  # with a device profile: the layers' estimates added up (cnncost.roofline)
 
 
 @dataclass(frozen=True)
@@ -101,6 +114,7 @@ class Report:
     # (layer, live activation bytes while it runs) per step of inference, the input first; the peak is its maximum
     memory_timeline: tuple = field(default=(), compare=False)
     batchnorm_folded: bool = False  # analysed after folding each batchnorm into the conv before it (--fold-bn)
+    device: str | None = None  # the device profile's name, when layers carry a latency estimate (cnncost.roofline)
 
     @property
     def dtype_bytes(self) -> int:
@@ -137,7 +151,7 @@ class Report:
             import pandas
         except ImportError:
             raise ImportError("Report.to_pandas() needs pandas: pip install pandas") from None
-        return pandas.DataFrame([_layer_dict(row) for row in self.layers])
+        return pandas.DataFrame([_layer_dict(row, self.device is not None) for row in self.layers])
 
     def to_dict(self) -> dict:
         """The JSON contract (README, "JSON output"); keys are only ever added."""
@@ -150,7 +164,7 @@ class Report:
             "dtype": self.dtype,
             "dtype_bytes": self.dtype_bytes,
             "conventions": CONVENTIONS,
-            "layers": [_layer_dict(row) for row in self.layers],
+            "layers": [_layer_dict(row, self.device is not None) for row in self.layers],
             "blocks": [_block_dict(block) for block in self.blocks],
             "totals": asdict(self.totals),
             "unused_layers": list(self.unused),
@@ -159,6 +173,7 @@ class Report:
             "reference": _plain(self.reference),
             "args": _plain(self.args),
             "batchnorm_folded": self.batchnorm_folded,
+            "device": self.device,
         }
 
 
@@ -182,13 +197,16 @@ CONVENTIONS = {
     "adam/adamw 2 copies of the params) + training_activation_bytes + the largest (output gradient + input gradients) of a layer",
     "unused": "layers that reach no output (an auxiliary head) keep their params in the totals but not their MACs, "
     "FLOPs or memory, since they do not run at inference",
+    "bytes_read": TRAFFIC_CONVENTION,
+    "estimated_seconds": "with --device: per layer max(flops / peak FLOP/s, (bytes_read + bytes_written) / bandwidth) "
+    "/ the op's efficiency + the profile's per-layer overhead; bound names the larger term; the total adds the layers",
     "receptive_field": "per axis of the input: size (pixels one element sees, padding included), jump (pixels between "
     "neighbouring elements), start (centre of element 0's view); global: a broadcast gate saw the whole image",
 }
 
 
-def _layer_dict(row: LayerRow) -> dict:
-    return {
+def _layer_dict(row: LayerRow, estimated: bool = False) -> dict:
+    out = {
         "name": row.name,
         "op": row.op,
         "inputs": list(row.inputs),
@@ -203,7 +221,13 @@ def _layer_dict(row: LayerRow) -> dict:
         "kind": row.kind,
         "attrs": _plain(row.attrs),
         "unused": row.unused,
+        "bytes_read": row.bytes_read,
+        "bytes_written": row.bytes_written,
+        "arithmetic_intensity": row.arithmetic_intensity,
     }
+    if estimated:
+        out.update(estimated_seconds=row.estimated_seconds, bound=row.bound)
+    return out
 
 
 def _plain(value):

@@ -11,7 +11,7 @@ from cnncost.ops import OPS
 from cnncost.ops.base import REQUIRED
 from cnncost.spec import REQUIRED_TOP, TOP_KEYS, _SHAPE
 from cnncost.spec.expand import BLOCK_KEYS, LAYER_KEYS
-from cnncost.units import BYTE_SUFFIXES, COUNT_SUFFIXES
+from cnncost.units import BYTE_SUFFIXES, COUNT_SUFFIXES, DURATION_SUFFIXES
 
 # The schema uses only keywords that draft 7 has too, and its $refs are plain JSON pointers, so it can
 # declare draft 7 for editors whose validators stop there (the YAML language server, for one).
@@ -200,7 +200,11 @@ def _block_key(key: str) -> dict:
 
 
 def _amount(unit: str, description: str) -> dict:
-    """A count (5M, 600k, 1.2G) or a size (64MiB, 2GiB) as cnncost.units reads it, or a plain number."""
+    """A count (5M, 600k, 1.2G) or a size (64MiB, 2GiB) as cnncost.units reads it, or a plain number; a
+    duration (10ms) always has its unit."""
+    if unit == "seconds":
+        units_ = "|".join(sorted(DURATION_SUFFIXES, key=len, reverse=True))
+        return {"description": description, "type": "string", "pattern": rf"^\s*(\d+(\.\d+)?|\.\d+)\s*({units_})\s*$"}
     suffixes = "|".join(sorted((s for s in (BYTE_SUFFIXES if unit == "bytes" else COUNT_SUFFIXES) if s), key=len, reverse=True))
     pattern = rf"^\s*(\d+(\.\d+)?|\.\d+)\s*({suffixes})?\s*$"
     return {"description": description, "anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": pattern}]}

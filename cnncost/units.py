@@ -32,6 +32,17 @@ def parse_bytes(text, what: str = "value") -> int:
     """`64MiB` → 67,108,864; `1GB` → 10⁹; a bare number is bytes."""
     return _parse(text, BYTE_SUFFIXES, what, "a size such as 64MiB, 512KiB or 2GiB")
 
+# Durations are held in whole nanoseconds, so latency budgets compare as exactly as counts do.
+DURATION_SUFFIXES = {"ns": 1, "us": 10**3, "µs": 10**3, "ms": 10**6, "s": 10**9}
+
+
+def parse_duration(text, what: str = "value") -> int:
+    """`10ms` → 10,000,000 ns; `250us`, `1.5s`; a unit is required (a bare 10 could mean seconds or ms)."""
+    match = _SIZE.match(str(text)) if isinstance(text, (str, int, float)) and not isinstance(text, bool) else None
+    if not match or match.group(2) not in DURATION_SUFFIXES or not match.group(2):
+        raise CnnCostError(f"cannot read {what} {_shown(text)}", None, "write a duration with its unit: 10ms, 250us, 1.5s or 800ns")
+    return _parse(f"{match.group(1)}{match.group(2)}", DURATION_SUFFIXES, what, "a duration such as 10ms")
+
 
 def parse_percent(text, what: str = "value") -> Fraction:
     """`5`, `2.5` or `0.1` percent, exactly; NaN, infinities, negatives and signs are refused."""
@@ -96,6 +107,14 @@ def size(n: int) -> str:
             value = n / scale
             return f"{value:.2f} {suffix}" if abs(n) < scale else f"{value:.1f} {suffix}"
     return f"{n} B"
+
+
+def duration(seconds: float) -> str:
+    """0.0123 → '12.3 ms' (SI prefixes of the second)."""
+    for suffix, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if abs(seconds) >= scale:
+            return f"{seconds / scale:.3g} {suffix}"
+    return f"{seconds * 1e9:.3g} ns"
 
 
 def shape(dims) -> str:

@@ -374,3 +374,22 @@ def test_report_takes_spec_arguments(cli, tmp_path):
     assert half.totals.params != full.totals.params
     assert f"{half.totals.params:,}" in page and f"{full.totals.params:,}" not in page
     assert cli("report", "mobilenet_v1", "--set", "alpah=0.5", "-o", tmp_path / "x.html").returncode == 2
+
+
+@needs_chromium
+def test_report_with_a_device_shows_the_roofline_table(tmp_path):
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(TINY)
+    elements = browse(write_report(tmp_path, spec, "--device", "a100-sxm4-40gb"), tmp_path, "roofline", screenshot=False)
+    [section] = elements.find("section", "model")
+    [table] = elements.find("table", "roofline", within=id(section))
+    report = cnncost.analyze(spec, device="a100-sxm4-40gb")
+    body_rows = [e for e in elements.find("tr", within=id(table)) if e["text"].strip() and "Layer" not in e["text"]]
+    assert len(body_rows) == len(report.layers)
+    footer = " ".join(e["text"] for e in elements.find("ul", "footer", within=id(section)))
+    assert "Estimated latency" in footer and "a100-sxm4-40gb" in footer
+
+
+def test_report_without_a_device_has_no_roofline_table(tmp_path):
+    page = write_report(tmp_path, "lenet5").read_text()
+    assert '"roofline": null' in page or '"roofline":null' in page

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from cnncost.cli import catalog, checking, comparing, design, interop, reporting, summary, verify
+from cnncost.cli import calibrate, catalog, checking, comparing, design, interop, reporting, summary, verify
 from cnncost.cli.options import quiet_option
 from cnncost.cli.output import _utf16
 from cnncost.errors import CnnCostError
@@ -30,6 +30,7 @@ COMMANDS = (
     design.sweep,
     design.search,
     reporting.report,
+    calibrate.calibrate,
 )
 
 

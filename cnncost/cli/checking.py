@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import click
 
-from cnncost.cli.options import batch_option, budget_options, dtype_option, force_option, input_option, optimizer_option, output_option, set_option, spec_argument
+from cnncost.cli.options import (batch_option, budget_options, device_option, dtype_option, force_option, input_option, optimizer_option,
+                                 output_option, set_option, spec_argument)
 from cnncost.cli.output import check_output, emit, emit_rich, note
 from cnncost.errors import CnnCostError
 
@@ -17,6 +18,7 @@ from cnncost.errors import CnnCostError
 @batch_option
 @dtype_option
 @optimizer_option
+@device_option
 @click.option("--verify", is_flag=True, help="Also run the independent numpy forward pass and compare.")
 @click.option("--allow", type=click.Choice(("warning", "unused")), multiple=True, help="Do not report layer warnings, or layers that never reach an output.")
 @click.option("--strict/--no-strict", default=None, help="Fail on layer warnings and unused layers too (by default they are printed and pass).")
@@ -25,7 +27,8 @@ from cnncost.errors import CnnCostError
 @click.option("--report", "report_file", type=click.Path(dir_okay=False), metavar="FILE.html", help="Also write an HTML report: a section per spec, failing budgets highlighted.")
 @output_option
 @force_option
-def check(specs, budgets_file, input_shape, args, batch, dtype, optimizer, verify, allow, strict, fmt, junit_file, report_file, output, force, **maxima):
+def check(specs, budgets_file, input_shape, args, batch, dtype, optimizer, device, verify, allow, strict, fmt, junit_file, report_file, output, force,
+          **maxima):
     """Validate SPECS (files, globs, folders, bundled names) and enforce their budgets.
 
     Exit 0 when every spec passes, 1 when a budget or check fails, 2 when a spec or argument is invalid.
@@ -48,9 +51,16 @@ def check(specs, budgets_file, input_shape, args, batch, dtype, optimizer, verif
     cli_limits = read_limits({key[4:]: text for key, text in maxima.items() if text is not None}, "command line")
     rules = load_rules(budgets_file) if budgets_file else ()
     verifier = _verifier() if verify else None
+    if "latency" in cli_limits and not device:
+        raise CnnCostError("--max-latency needs --device: the latency is estimated on a device profile", None,
+                           "add --device a100-sxm4-40gb (bundled) or a profile `cnncost calibrate -o FILE` wrote")
+    if device:
+        from cnncost.devices import load_profile
+
+        device = load_profile(device)
     allow = tuple(dict.fromkeys((*defaults.allow, *allow)))
     settings = dict(rules=rules, cli_limits=cli_limits, batch=batch, dtype=dtype, input_shape=input_shape, args=args, verify=verifier, allow=allow,
-                    optimizer=optimizer, strict=strict)
+                    optimizer=optimizer, strict=strict, device=device)
     skipped: list = []
     sources = expand_sources(specs, skipped)
     for path in skipped:

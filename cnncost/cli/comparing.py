@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import click
 
-from cnncost.cli.options import PERCENT, batch_option, dtype_option, force_option, input_option, optimizer_option, output_option, set_option, spec_argument
+from cnncost.cli.options import (PERCENT, batch_option, device_option, dtype_option, force_option, input_option, optimizer_option, output_option,
+                                 set_option, spec_argument)
 from cnncost.cli.output import check_output, emit, emit_rich, emit_view, note
 from cnncost.errors import CnnCostError
 
@@ -20,9 +21,10 @@ from cnncost.errors import CnnCostError
 @batch_option
 @dtype_option
 @optimizer_option
+@device_option
 @output_option
 @force_option
-def compare(specs, baseline, fmt, bars, plot, depth, input_shape, args, batch, dtype, optimizer, output, force):
+def compare(specs, baseline, fmt, bars, plot, depth, input_shape, args, batch, dtype, optimizer, device, output, force):
     """Compare models side by side: one column per model, one row per metric, with ratios to the baseline."""
     from cnncost.compare import compare_reports
     from cnncost.render import compare as render
@@ -36,7 +38,7 @@ def compare(specs, baseline, fmt, bars, plot, depth, input_shape, args, batch, d
 
         check_plot(plot)
     check_output(output, plot, force=force)
-    comparison = compare_reports(_analyze_all(specs, input_shape, args, batch, dtype, optimizer), baseline, depth)
+    comparison = compare_reports(_analyze_all(specs, input_shape, args, batch, dtype, optimizer, device), baseline, depth)
     if plot:
         from cnncost.render.plot import complexity_chart
 
@@ -81,7 +83,12 @@ def diff(old, new, fmt, fail_on_increase, input_shape, args, batch, dtype, outpu
     return 1 if over else 0
 
 
-def _analyze_all(sources, input_shape, args, batch, dtype, optimizer=None) -> list:
+def _analyze_all(sources, input_shape, args, batch, dtype, optimizer=None, device=None) -> list:
     from cnncost import analyze
 
-    return [analyze(source, input=input_shape, args=args, batch=batch, dtype=dtype, optimizer=optimizer) for source in sources]
+    if device:
+        from cnncost.devices import load_profile
+
+        device = load_profile(device)  # read once, and before any spec, so a bad profile is the first error
+    return [analyze(source, input=input_shape, args=args, batch=batch, dtype=dtype, optimizer=optimizer, device=device)
+            for source in sources]

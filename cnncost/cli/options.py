@@ -13,6 +13,7 @@ DTYPES = ("float32", "float16", "bfloat16", "int8")
 BUDGET_KEYS = (
     "params", "macs", "flops", "activation_bytes", "peak_activation_bytes", "eager_peak_activation_bytes",
     "training_activation_bytes", "training_total_bytes", "param_bytes", "layer_params", "layer_macs", "layer_flops", "layer_activation_bytes",
+    "latency",
 )
 
 
@@ -86,6 +87,10 @@ optimizer_option = click.option(
     help="Add training_total_bytes: params + gradients + this optimizer's state + saved activations + backward transient.",
 )
 force_option = click.option("--force", is_flag=True, help="Overwrite an existing --output file.")
+device_option = click.option(
+    "--device", metavar="PROFILE",
+    help="Estimate latency per layer on this device: a profile file (cnncost calibrate writes one) or a bundled name.",
+)
 
 
 def _overrides(ctx, param, value):
@@ -105,5 +110,7 @@ def budget_options(command):
     for key in reversed(BUDGET_KEYS):
         what = f"any single layer's {key[6:]}" if key.startswith("layer_") else f"total {key}"
         example = "64MiB" if key.endswith("bytes") else "600M"
+        if key == "latency":
+            what, example = "the estimated latency on --device", "10ms"
         command = click.option(f"--max-{key.replace('_', '-')}", f"max_{key}", metavar="LIMIT", help=f"Limit on {what}, e.g. {example}.")(command)
     return command

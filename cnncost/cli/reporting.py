@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from cnncost.cli.options import batch_option, dtype_option, force_option, input_option, output_option, set_option, spec_argument
+from cnncost.cli.options import batch_option, device_option, dtype_option, force_option, input_option, output_option, set_option, spec_argument
 from cnncost.cli.output import check_output, emit
 
 
@@ -14,9 +14,10 @@ from cnncost.cli.output import check_output, emit
 @batch_option
 @dtype_option
 @click.option("--depth", type=click.IntRange(min=1), help="Open blocks down to depth N in the graph and the per-block bars (default: all open).")
+@device_option
 @output_option
 @force_option
-def report(specs, input_shape, args, batch, dtype, depth, output, force):
+def report(specs, input_shape, args, batch, dtype, depth, device, output, force):
     """Write an HTML report of SPECS: graph, charts, sortable table; with several specs, a comparison first.
 
     The file is self-contained (no network when opened): e.g. `cnncost report resnet50 -o r.html`.
@@ -25,8 +26,11 @@ def report(specs, input_shape, args, batch, dtype, depth, output, force):
     from cnncost.render.html import report_html
 
     check_output(output, force=force)
-    # What each spec is analysed with; --device (issue #17's roofline, not built yet) would join here.
-    settings = dict(input=input_shape, args=args, batch=batch, dtype=dtype)
+    if device:
+        from cnncost.devices import load_profile
+
+        device = load_profile(device)  # read once, before any spec
+    settings = dict(input=input_shape, args=args, batch=batch, dtype=dtype, device=device)
     reports = [analyze(spec, **settings) for spec in specs]
     comparison = None
     if len(reports) > 1:

@@ -72,6 +72,11 @@ class Op:
     view_at_inference = False  # a view at inference only (dropout in eval mode returns its input)
     layer_keys: tuple[str, ...] = ()  # keys whose value names a layer: it becomes one more input, after `inputs`
 
+    @property
+    def moves_data(self) -> bool:
+        """Whether inference reads its inputs and writes a new output (cnncost.traffic); a view moves nothing."""
+        return not (self.view or self.view_at_inference)
+
     def normalize(self, raw: dict) -> dict:
         """Check keys and types, fill defaults; raise OpError(key=...) for the offending key."""
         known = {key.name: key for key in self.keys}

@@ -18,6 +18,8 @@ ORIGIN = {"spec": "in the spec", "budgets file": "in the budgets file", "command
 
 
 def human(key: str, value: int) -> str:
+    if METRICS[key] == "seconds":
+        return units.duration(value / 1e9)  # latency budgets are held in nanoseconds
     return units.size(value) if METRICS[key] == "bytes" else units.count(value)
 
 
@@ -38,6 +40,8 @@ def budget_message(result, check) -> str:
         more = f" and {len(check.over) - 5} more" if len(check.over) > 5 else ""
         return f"{head}: {len(check.over)} layer(s) over it: {shown}{more}"
     where = f", peak at {check.layer}" if check.layer else ""
+    if METRICS[limit.key] == "seconds":
+        return f"{head} exceeded: {human(limit.key, check.actual)} > {human(limit.key, limit.value)} ({used(check)} used)"
     return f"{head} exceeded: {check.actual:,} > {limit.value:,} ({used(check)} used{where})"
 
 

@@ -20,6 +20,8 @@ def value_text(unit: str, value) -> str:
         return units.count(value)
     if unit == "bytes":
         return units.size(value)
+    if unit == "seconds":
+        return units.duration(value)
     if unit == "field":
         return str(value[0]) if len(set(value)) == 1 else "×".join(map(str, value))
     if unit == "percent":
@@ -78,6 +80,7 @@ def to_json(comparison) -> str:
         "batch": first.batch,
         "dtype": first.dtype,
         "baseline": comparison.models[comparison.baseline],
+        "device": first.device,
         "metrics": [{"key": row.key, "label": row.label, "kind": row.unit, "unit": row.unit} for row in comparison.rows],
         "models": models,
     }
@@ -112,7 +115,8 @@ def to_bars(comparison):
 
 def _title(comparison) -> str:
     first = comparison.reports[0]
-    return f"Comparison: batch {first.batch}, {first.dtype}; baseline {comparison.models[comparison.baseline]}"
+    ranked = f"; ranked by estimated latency on {first.device}, fastest first" if first.device else ""
+    return f"Comparison: batch {first.batch}, {first.dtype}; baseline {comparison.models[comparison.baseline]}{ranked}"
 
 
 def _raw(value):

@@ -71,7 +71,17 @@ def model_data(report) -> dict:
         "kind_macs": [{"kind": k.kind, "macs": k.macs, "text": f"{units.count(k.macs)} MACs ({100 * k.mac_share:.1f}%)"} for k in report.kinds],
         "timeline": [[name, live, units.size(live)] for name, live in report.memory_timeline],
         "peak": {"layer": t.peak_layer, "text": units.size(t.peak_activation_bytes)},
+        "roofline": _roofline(report),
     }
+
+
+def _roofline(report) -> dict | None:
+    """With --device: the terminal's `--columns roofline` table (time and bound per layer), else nothing."""
+    if report.device is None:
+        return None
+    from cnncost.render.roofline import roofline_view
+
+    return _view_data(roofline_view(report))
 
 
 def _layer(row) -> dict:

@@ -370,7 +370,9 @@
       '<h3>Memory timeline: live activation bytes at each step of inference</h3>' + timelineChart(model) +
       '<p class="note">Inference, nothing in place: a tensor lives from the layer that makes it to its last consumer; a step counts the running layer\'s inputs and output. Peak ' +
       esc(model.peak.text) + " at " + esc(model.peak.layer) + '.</p><div class="bars"></div><h3>MACs by kind of layer</h3>' + kindChart(model, colorFor(model.kind_macs.map(function (k) { return k.kind; }))) +
-      tableHtml(model.kinds, "kinds") + "<h3>Layers</h3>" + '<input class="filter" type="search" placeholder="filter by name">' + tableHtml(model, "layers");
+      tableHtml(model.kinds, "kinds") +
+      (model.roofline ? "<h3>" + esc(model.roofline.title) + "</h3>" + tableHtml(model.roofline, "roofline") : "") +
+      "<h3>Layers</h3>" + '<input class="filter" type="search" placeholder="filter by name">' + tableHtml(model, "layers");
     section.innerHTML = html;
     var graph = new Graph(model, section, index);
     graph.limitDepth();

@@ -1,0 +1,161 @@
+"""Device profiles: what a machine can do per second, for the roofline estimate (cnncost.roofline).
+
+A profile is a small YAML file (docs/roofline.md):
+
+    name: my-laptop
+    kind: measured            # measured (cnncost calibrate) or published (a vendor's data sheet)
+    peak_flops: {float32: 150G}          # FLOP/s per dtype (1 MAC = 2 FLOPs)
+    memory_bandwidth: 20GB/s             # bytes per second
+    cache_bytes: 8MiB                    # optional, recorded
+    overhead: 20us                       # optional, added to every layer that runs
+    efficiency: {default: 0.5, conv2d: 0.3}  # optional: the share of the roofline an op reaches; op names or `default`
+    sources: {peak_flops: "..."}         # where each figure comes from (required for a published profile)
+
+Bundled profiles sit beside this module and are found by name (`cnncost summary resnet50 --device a100-sxm4`).
+"""
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cnncost.errors import CnnCostError, Location
+
+KINDS = ("published", "measured")
+KEYS = ("name", "description", "kind", "peak_flops", "memory_bandwidth", "cache_bytes", "overhead", "efficiency",
+        "sources", "measurements")
+REQUIRED = ("name", "kind", "peak_flops", "memory_bandwidth")
+DEFAULT = "default"  # the efficiency of any op the profile does not name
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A device's peak rates. Rates are whole numbers per second; efficiency is a share of the peak."""
+
+    name: str
+    kind: str
+    peak_flops: dict  # dtype -> FLOP/s
+    memory_bandwidth: int  # bytes/s
+    path: str
+    description: str = ""
+    cache_bytes: int | None = None
+    overhead_ns: int = 0
+    efficiency: dict = field(default_factory=dict)  # op name or "default" -> (0, 1]: the share of the roofline reached
+    sources: dict = field(default_factory=dict)
+    peak_locations: dict = field(default_factory=dict, compare=False)  # dtype -> where the rate is written
+
+    def efficiency_of(self, op: str) -> float:
+        return self.efficiency.get(op, self.efficiency.get(DEFAULT, 1.0))
+
+
+def bundled_dir() -> Path:
+    return Path(__file__).resolve().parent
+
+
+def bundled_names() -> list[str]:
+    return sorted(path.stem for path in bundled_dir().glob("*.yaml"))
+
+
+def load_profile(source: str) -> Profile:
+    """A profile file, or a bundled profile's name; anything wrong is a CnnCostError naming file:line:col."""
+    from cnncost.spec.yamlload import load_yaml, read_spec_text
+
+    path = _resolve(source)
+    return read_profile(load_yaml(read_spec_text(path), path), path)
+
+
+def read_profile(doc, path: str) -> Profile:
+    from cnncost.spec.yamlload import LocDict
+
+    from cnncost.ops import OPS
+    from cnncost.ops.base import unknown_key_message
+    from cnncost.report import DTYPE_BYTES
+    from cnncost.units import parse_bytes, parse_count, parse_duration
+
+    if not isinstance(doc, LocDict):
+        raise CnnCostError("a device profile must be a mapping with name, kind, peak_flops and memory_bandwidth",
+                           getattr(doc, "loc", Location(path, 1)), "see docs/roofline.md")
+    for key in doc:
+        if key not in KEYS:
+            raise CnnCostError(unknown_key_message(key, KEYS, "a device profile"), doc.key_loc(key))
+    for key in REQUIRED:
+        if key not in doc:
+            raise CnnCostError(f"a device profile needs `{key}`", doc.loc, "see docs/roofline.md")
+
+    def read(key, parse, text, where):
+        try:
+            return parse(text, key)
+        except CnnCostError as exc:
+            raise CnnCostError(exc.message, where, exc.hint) from None
+
+    def text(key) -> str:
+        value = doc.get(key, "")
+        if not isinstance(value, str):
+            raise CnnCostError(f"`{key}` must be text, not {value!r}", doc.value_loc(key))
+        return value
+
+    def mapping(key) -> LocDict:
+        value = doc.get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, LocDict):
+            raise CnnCostError(f"`{key}` must be a mapping", doc.value_loc(key))
+        return value
+
+    name, kind = text("name"), text("kind")
+    if not name:
+        raise CnnCostError("`name` must not be empty", doc.value_loc("name"))
+    if kind not in KINDS:
+        raise CnnCostError(f"`kind` must be {' or '.join(KINDS)}, not {kind!r}", doc.value_loc("kind"),
+                           "published: figures from a data sheet; measured: figures from `cnncost calibrate`")
+    peaks = mapping("peak_flops")
+    if not peaks:
+        raise CnnCostError("`peak_flops` needs at least one dtype, e.g. {float32: 19.5T}", doc.value_loc("peak_flops"))
+    peak_flops = {}
+    for dtype, value in peaks.items():
+        if dtype not in DTYPE_BYTES:
+            raise CnnCostError(unknown_key_message(dtype, DTYPE_BYTES, "peak_flops (a dtype)"), peaks.key_loc(dtype))
+        peak_flops[dtype] = _positive(read(f"peak_flops {dtype}", parse_count, value, peaks.value_loc(dtype)), peaks.value_loc(dtype))
+    bandwidth = doc["memory_bandwidth"]
+    bandwidth = bandwidth[:-2] if isinstance(bandwidth, str) and bandwidth.endswith("/s") else bandwidth
+    memory_bandwidth = _positive(read("memory_bandwidth", parse_bytes, bandwidth, doc.value_loc("memory_bandwidth")),
+                                 doc.value_loc("memory_bandwidth"))
+    cache = doc.get("cache_bytes")
+    cache_bytes = None if cache is None else read("cache_bytes", parse_bytes, cache, doc.value_loc("cache_bytes"))
+    overhead_ns = read("overhead", parse_duration, doc["overhead"], doc.value_loc("overhead")) if "overhead" in doc else 0
+    efficiency = {}
+    factors = mapping("efficiency")
+    for op, value in factors.items():
+        if op != DEFAULT and op not in OPS:
+            raise CnnCostError(unknown_key_message(op, [DEFAULT, *OPS], "efficiency (an op name or `default`)"), factors.key_loc(op))
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+            raise CnnCostError(f"efficiency of {op} must be a share of the peak above 0 and at most 1, not {value!r}",
+                               factors.value_loc(op))
+        efficiency[op] = float(value)
+    sources = {str(key): str(value) for key, value in mapping("sources").items()}
+    if kind == "published" and not sources:
+        raise CnnCostError("a published profile must cite its sources", doc.loc,
+                           "add `sources:` naming the data sheet and its date for each figure")
+    mapping("measurements")
+    return Profile(name, kind, peak_flops, memory_bandwidth, path, text("description"), cache_bytes, overhead_ns,
+                   efficiency, sources, {dtype: peaks.value_loc(dtype) for dtype in peaks})
+
+
+def _positive(value: int, where) -> int:
+    if value <= 0:
+        raise CnnCostError("a rate must be above zero", where)
+    return value
+
+
+def _resolve(source: str) -> str:
+    if os.path.exists(source):
+        return source
+    candidate = bundled_dir() / f"{source}.yaml"
+    if "/" not in source and os.sep not in source and candidate.is_file():
+        return str(candidate)
+    if source.endswith((".yaml", ".yml")) or "/" in source or os.sep in source:
+        raise CnnCostError("no such device profile file", Location(source), "check the path, or use a bundled profile: " + ", ".join(bundled_names()))
+    close = difflib.get_close_matches(source, bundled_names(), n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(close)}?" if close else f"bundled profiles: {', '.join(bundled_names())}; or `cnncost calibrate -o FILE`"
+    raise CnnCostError(f"{source!r} is neither a file nor a bundled device profile", None, hint)
