@@ -11,7 +11,11 @@ from tests.conftest import ROOT, run_cli
 
 @pytest.fixture(scope="module")
 def sdist(tmp_path_factory):
-    pytest.importorskip("setuptools")  # the build backend, as pip runs it
+    import re
+
+    # the build backend as pip runs it, at the version pyproject.toml's [build-system] requires (PEP 639 license)
+    floor = re.search(r'requires = \["setuptools>=([\d.]+)"\]', (ROOT / "pyproject.toml").read_text()).group(1)
+    pytest.importorskip("setuptools", minversion=floor)
     import shutil
 
     # from a clean copy of the working tree: an old *.egg-info/SOURCES.txt would add files MANIFEST.in forgot
