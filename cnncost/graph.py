@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from cnncost.errors import CnnCostError, Location
 
@@ -48,6 +49,12 @@ class Graph:
 
     def unused(self) -> list[str]:
         """Nodes whose result reaches no output (an auxiliary head): their weights exist, but they do not run."""
+        return list(self._unused)
+
+    @cached_property
+    def _unused(self) -> tuple:
+        # asked by the analysis, the liveness timeline, the training memory and verify: walked once per graph
+        # (a frozen graph never changes; `replace` makes a new one)
         by_name = {node.name: node for node in self.nodes}
         live, stack = set(), list(self.outputs)
         while stack:
@@ -56,7 +63,7 @@ class Graph:
                 continue
             live.add(name)
             stack.extend(by_name[name].inputs)
-        return [node.name for node in self.nodes if node.name not in live]
+        return tuple(node.name for node in self.nodes if node.name not in live)
 
 
 def build_graph(input_shape: tuple, nodes: list, outputs, where: Location) -> Graph:

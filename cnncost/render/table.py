@@ -140,8 +140,10 @@ def to_plain(view: View) -> str:
     lines_of_cells = [[column.header for column in columns], *body, *([footer] if footer else [])]
     widths = [max(len(cells[i]) for cells in lines_of_cells) for i in range(len(columns))]
 
+    template = "  ".join(f"{{:{'>' if c.numeric else '<'}{w}}}" for w, c in zip(widths, columns))  # one format per line
+
     def line(cells) -> str:
-        return "  ".join(cell.rjust(w) if c.numeric else cell.ljust(w) for cell, w, c in zip(cells, widths, columns)).rstrip()
+        return template.format(*cells).rstrip()
 
     rule = "-" * (sum(widths) + 2 * (len(widths) - 1))
     out = [view.title, "", line([column.header for column in columns]), rule, *map(line, body)]
