@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING  # noqa: E402
 from cnncost.errors import CnnCostError  # noqa: E402
 
 if TYPE_CHECKING:  # type-only: start-up imports nothing heavy
+    from cnncost.compare import Comparison
     from cnncost.diffing import Diff
     from cnncost.report import Report
     from cnncost.spec import Spec
+    from cnncost.verify import VerifyResult
 
 
 def analyze(spec: str | Spec, *, input: str | tuple | None = None, batch: int = 1, dtype: str = "float32",
@@ -74,4 +76,49 @@ def diff(old: str | Spec, new: str | Spec, *, input: str | tuple | None = None, 
     return diff_reports(*(analyze(s, input=input, batch=batch, dtype=dtype) for s in (old, new)))
 
 
-__all__ = ["analyze", "load", "diff", "CnnCostError", "__version__"]
+def verify(spec: str | Spec, *, input: str | tuple | None = None, batch: int = 1, seed: int = 0, fold_bn: bool = False,
+           max_memory: int | None = None, engine: str = "numpy", args: dict | None = None) -> VerifyResult:
+    """Run the spec's forward pass in numpy and check it against the analysis, as `cnncost verify` does.
+
+    The result's `passed` is the verdict and `failures` says what differs; `max_memory` (bytes) refuses runs
+    estimated above it (default: half the available RAM). Loads numpy; everything else here does not."""
+    from cnncost.spec import Spec
+    from cnncost.verify import verify_spec
+
+    loaded = spec if isinstance(spec, Spec) else load(str(spec), input=input, args=args)
+    return verify_spec(loaded, batch=batch, seed=seed, fold_bn=fold_bn, max_memory=max_memory, engine=engine)
+
+
+def compare(*specs: str | Spec, baseline: str | None = None, depth: int | None = None, input: str | tuple | None = None,
+            batch: int = 1, dtype: str = "float32", optimizer: str | None = None, args: dict | None = None) -> Comparison:
+    """Several models side by side, as `cnncost compare` does: one MetricRow per figure, ratios to the baseline
+    (the first model unless `baseline` names another); `depth` adds a row per block at that depth."""
+    from cnncost.compare import compare_reports
+
+    if len(specs) < 2:
+        raise CnnCostError("compare needs at least two specs", None, "e.g. cnncost.compare('vgg16', 'alexnet')")
+    reports = [analyze(s, input=input, batch=batch, dtype=dtype, optimizer=optimizer, args=args) for s in specs]
+    return compare_reports(reports, baseline, depth)
+
+
+_API = {"verify": verify, "compare": compare}
+
+
+def answer_calls_as_api(module_name: str) -> None:
+    """`cnncost.verify` and `cnncost.compare` are both API functions and modules: importing a submodule makes it
+    the package's attribute of that name, replacing the function. The module then answers calls as the function
+    does, so `cnncost.verify(...)` works whichever of the two the attribute holds."""
+    import inspect
+    import sys
+    import types
+
+    class CallableModule(types.ModuleType):
+        def __call__(self, *args, **kwargs):
+            return _API[self.__name__.rpartition(".")[2]](*args, **kwargs)
+
+    module = sys.modules[module_name]
+    module.__class__ = CallableModule
+    module.__signature__ = inspect.signature(_API[module_name.rpartition(".")[2]])  # what notebooks show for help
+
+
+__all__ = ["analyze", "load", "diff", "verify", "compare", "CnnCostError", "__version__"]

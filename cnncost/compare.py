@@ -4,6 +4,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+from cnncost import answer_calls_as_api
 from cnncost.errors import CnnCostError
 from cnncost.ops import OPS
 
@@ -133,3 +134,6 @@ _EXTRA = {
     "receptive_field": lambda report: tuple(axis.size for axis in report.output_row.receptive_field) if report.layers else (),
     "top1": _top1,
 }
+
+
+answer_calls_as_api(__name__)  # cnncost.compare(...) is the public API function, whichever object the name holds

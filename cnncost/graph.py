@@ -52,7 +52,9 @@ class Graph:
         return list(self._unused)
 
     @cached_property
-    def _unused(self) -> tuple:  # asked for by the analysis, the liveness timeline and training memory alike
+    def _unused(self) -> tuple:
+        # asked by the analysis, the liveness timeline, the training memory and verify: walked once per graph
+        # (a frozen graph never changes; `replace` makes a new one)
         by_name = {node.name: node for node in self.nodes}
         live, stack = set(), list(self.outputs)
         while stack:

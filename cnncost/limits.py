@@ -1,4 +1,4 @@
-"""Resource limits that keep any spec cheap to parse and analyse (documented in README, "Limits")."""
+"""Resource limits that keep any spec cheap to parse and analyse (documented in docs/conventions.md, "Limits")."""
 
 MAX_SPEC_BYTES = 4 * 1024 * 1024  # a hand-written spec is a few KiB; 4 MiB leaves room for generated ones
 MAX_YAML_NODES = 1_000_000  # after alias expansion; stops "billion laughs" documents

@@ -154,7 +154,7 @@ class Report:
         return pandas.DataFrame([_layer_dict(row, self.device is not None) for row in self.layers])
 
     def to_dict(self) -> dict:
-        """The JSON contract (README, "JSON output"); keys are only ever added."""
+        """The JSON contract (docs/conventions.md, "JSON output"); keys are only ever added."""
         return {
             "schema_version": SCHEMA_VERSION,
             "model": self.model,

@@ -32,7 +32,7 @@ def spec_file(tmp_path):
 
 
 # --- Hypothesis profiles for the property tests (tests/test_properties.py) -------------------------------
-# `quick` is the default run; CNNCOST_FUZZ=1 selects `fuzz`, the long run documented in README "Testing".
+# `quick` is the default run; CNNCOST_FUZZ=1 selects `fuzz`, the long run documented in docs/testing.md.
 # Tests that set their own @settings(max_examples=...) (tests/test_kernels_torch.py) keep their counts.
 import os  # noqa: E402
 

@@ -44,3 +44,43 @@ def test_to_pandas_columns_are_the_json_keys():
     frame = report.to_pandas()
     assert isinstance(frame, pandas.DataFrame) and list(frame.columns) == list(report.to_dict()["layers"][0])
     assert int(frame["params"].sum()) == VGG11_PARAMS
+
+
+def test_verify_from_python_passes_and_counts_what_ran():
+    """LeNet-5 (lecture notes; LeCun et al. 1998 as bundled): the numpy run executes the analysis' MACs."""
+    result = cnncost.verify("lenet5", batch=2)
+    assert result.passed and result.failures == [] and result.batch == 2
+    assert result.macs == cnncost.analyze("lenet5", batch=2).totals.macs
+
+
+def test_verify_stays_callable_after_its_module_is_imported():
+    """Importing cnncost.verify (the module) replaces the package attribute; calls must still reach the API."""
+    import importlib
+
+    importlib.import_module("cnncost.verify")
+    import cnncost.compare  # noqa: F401
+
+    assert cnncost.verify("lenet5").passed
+    assert cnncost.compare("vgg11", "vgg13").models == ("vgg11", "vgg13")
+
+
+def test_compare_from_python_rows_and_ratios():
+    comparison = cnncost.compare("vgg11", "vgg13")
+    params = next(row for row in comparison.rows if row.key == "params")
+    assert params.values == (VGG11_PARAMS, VGG13_PARAMS)
+    assert params.versus[0] is None and params.versus[1] == VGG13_PARAMS / VGG11_PARAMS
+
+
+def test_compare_needs_two_models():
+    with pytest.raises(cnncost.CnnCostError, match="at least two"):
+        cnncost.compare("vgg11")
+
+
+def test_public_api_is_typed_and_listed():
+    import inspect
+
+    for name in ("analyze", "load", "diff", "verify", "compare"):
+        assert name in cnncost.__all__
+        signature = inspect.signature(getattr(cnncost, name))
+        assert signature.return_annotation is not inspect.Signature.empty
+        assert all(p.annotation is not inspect.Parameter.empty for p in signature.parameters.values())

@@ -121,10 +121,10 @@ def test_failed_run_leaves_no_output_file(cli, tmp_path, spec_file):
     assert list(tmp_path.glob(".cnncost-*")) == []
 
 
-def test_readme_op_table_is_current():
+def test_docs_op_table_is_current():
     from cnncost.render.opdocs import ops_markdown
 
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "ops.md").read_text()
     start = readme.index("\n", readme.index("<!-- ops-table:start")) + 1
     end = readme.index("<!-- ops-table:end")
     assert readme[start:end] == ops_markdown(), "regenerate with `cnncost ops --format markdown`"

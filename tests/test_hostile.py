@@ -3,7 +3,7 @@
 
 Most cases run `cnncost.cli.main` in-process for speed; a handful run the real command in a subprocess with a
 timeout, so a regression that hangs fails instead of stalling CI. Limits are those of cnncost/limits.py and
-README "Limits".
+docs/conventions.md "Limits".
 """
 import json
 import os

@@ -192,7 +192,7 @@ def test_totals_below_the_bound_are_accepted(run, tmp_path):
 
 
 def test_block_scope_names_are_local(refused, tmp_path):
-    """README "Blocks": inside a block names are local; an outer layer is read only through `in`."""
+    """docs/spec.md "Blocks": inside a block names are local; an outer layer is read only through `in`."""
     path = _write(tmp_path / "net.yaml", blocks("  b:\n    layers:\n      - relu: {inputs: stem}\n",
                                                 "conv2d: {name: stem, out: 3, kernel: 1}", "b"))
     refused(["summary", path], "unknown layer 'stem' in block 'b_1'", "names inside a block are local", "`in`", at=f"{path}:6:")

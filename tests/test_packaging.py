@@ -11,9 +11,11 @@ from tests.conftest import ROOT, run_cli
 
 @pytest.fixture(scope="module")
 def sdist(tmp_path_factory):
-    # the build backend, as pip runs it: pyproject's build-system asks for setuptools>=77 (PEP 639 `license`);
-    # an older one in the test environment cannot read it (pip itself builds in isolation with a new one)
-    pytest.importorskip("setuptools", minversion="77")
+    import re
+
+    # the build backend as pip runs it, at the version pyproject.toml's [build-system] requires (PEP 639 license)
+    floor = re.search(r'requires = \["setuptools>=([\d.]+)"\]', (ROOT / "pyproject.toml").read_text()).group(1)
+    pytest.importorskip("setuptools", minversion=floor)
     import shutil
 
     # from a clean copy of the working tree: an old *.egg-info/SOURCES.txt would add files MANIFEST.in forgot

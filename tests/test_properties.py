@@ -10,7 +10,7 @@
 3. Random text into the YAML loader and the expression language → data or CnnCostError / ExprError.
 
 Example counts come from the Hypothesis profile chosen in tests/conftest.py: a quick one by default, and
-CNNCOST_FUZZ=1 for the long run documented in README "Testing".
+CNNCOST_FUZZ=1 for the long run documented in docs/testing.md.
 """
 import copy
 import random

@@ -40,3 +40,63 @@ def test_columns_drop_in_the_stated_order():
     assert "FLOPs" in headers_at[160] and "Receptive field" in headers_at[160]
     assert "FLOPs" not in headers_at[80] and "Receptive field" not in headers_at[80] and "Params" in headers_at[80]
     assert "hidden to fit 80 columns: Op, FLOPs, Receptive field" in "\n".join(render(view, 80))
+
+
+def _rows_whole(lines: list[str], view, width: int, start: int = 0) -> int:
+    """The table of `view` found at or after line `start`: one line per row, no line wider than `width`, and every
+    shown figure whole on its row's line. Returns the line after the table."""
+    from cnncost.render.table import fit_columns
+
+    rule = next(i for i in range(start, len(lines)) if "━━━" in lines[i])
+    rows = lines[rule + 1 : rule + 1 + len(view.rows)]
+    assert all(len(line) <= width for line in lines[start : rule + 1 + len(view.rows)])
+    assert rule + 1 + len(view.rows) == len(lines) or not lines[rule + 1 + len(view.rows)].strip(), "a row wrapped"
+    shown = [c for _, c in fit_columns(view, width) if c.numeric]
+    assert shown, "every width keeps some figures"
+    for row, line in zip(view.rows, rows):
+        for column in shown:
+            assert column.shown(row) in line, (column.header, line)
+    return rule + 1 + len(view.rows)
+
+
+@pytest.mark.parametrize("width", [80, 100, 160])
+@pytest.mark.parametrize("name", ["alexnet", "resnet50", "densenet121"])
+def test_lecture_columns_fit(name, width):
+    from cnncost.render.views import lecture_view
+
+    view = lecture_view(cnncost.analyze(name))
+    lines = render(view, width)
+    _rows_whole(lines, view, width)
+    if width == 80:  # the input columns repeat the row above's output: they hide first
+        assert "hidden to fit 80 columns: Input C, Input H/W" in "\n".join(lines)
+
+
+@pytest.mark.parametrize("width", [80, 100, 160])
+def test_compare_of_many_models_fits(width):
+    from cnncost.render.compare import metrics_view, to_rich as compare_table
+    from cnncost.render.table import split_by_columns
+
+    models = ("alexnet", "vgg16", "resnet50", "mobilenet_v2", "densenet121", "efficientnet_b0")
+    comparison = cnncost.compare(*models)
+    buffer = io.StringIO()
+    Console(file=buffer, width=width, color_system=None).print(compare_table(comparison, width))
+    lines, at = buffer.getvalue().splitlines(), 0
+    parts = split_by_columns(metrics_view(comparison), width)
+    assert (len(parts) > 1) == (width < 160)
+    for part in parts:
+        at = _rows_whole(lines, part, width, at)
+    headers = "\n".join(lines)
+    assert all(model in headers for model in models)  # every model has its columns, in some part
+
+
+@pytest.mark.parametrize("width", [80, 100, 160])
+@pytest.mark.parametrize("old, new", [("vgg11", "vgg13"), ("densenet121", "densenet169")])
+def test_diff_fits(old, new, width):
+    from cnncost.render.diff import layers_view, to_rich as diff_table, totals_view
+
+    result = cnncost.diff(old, new)
+    buffer = io.StringIO()
+    Console(file=buffer, width=width, color_system=None).print(diff_table(result, width))
+    lines = buffer.getvalue().splitlines()
+    after_totals = _rows_whole(lines, totals_view(result), width)
+    _rows_whole(lines, layers_view(result), width, after_totals)

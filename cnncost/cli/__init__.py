@@ -80,8 +80,9 @@ def main(argv=None) -> None:
         code = 2
     except (click.exceptions.Abort, KeyboardInterrupt) as exc:
         click.echo("interrupted", err=True)
-        # SIGINT 130; SIGTERM 143 and SIGHUP 129 while writing --output (click wraps the interrupt in Abort)
-        code = 128 + getattr(exc, "signum", getattr(exc.__cause__, "signum", 2))
+        # SIGINT 130; SIGTERM 143 and SIGHUP 129 while writing --output (click wraps the interrupt in Abort:
+        # `from` it since click 8.2, `from None` in 8.1, which leaves it as the context)
+        code = 128 + getattr(exc, "signum", getattr(exc.__cause__ or exc.__context__, "signum", 2))
     except MemoryError:  # a limit tighter than verify's estimate saw: one line, never a numpy traceback
         sys.stderr.write("error: out of memory (lower --batch or --input, or raise the memory limit: ulimit -v, cgroup)\n")
         code = 2

@@ -5,7 +5,7 @@ import click
 
 from cnncost.cli.options import (PERCENT, batch_option, device_option, dtype_option, force_option, input_option, optimizer_option, output_option,
                                  set_option, spec_argument)
-from cnncost.cli.output import check_output, emit, emit_rich, emit_view, note
+from cnncost.cli.output import check_output, emit, emit_rich, emit_view, note, terminal_width
 from cnncost.errors import CnnCostError
 
 
@@ -48,6 +48,8 @@ def compare(specs, baseline, fmt, bars, plot, depth, input_shape, args, batch, d
         return emit_rich(render.to_bars(comparison), output)
     if fmt == "json":
         return emit(render.to_json(comparison), output)
+    if fmt == "table" and terminal_width(output):
+        return emit_rich(render.to_rich(comparison, terminal_width(output)), output)
     emit_view(render.csv_view(comparison) if fmt == "csv" else render.metrics_view(comparison), fmt, output)
 
 
@@ -74,7 +76,7 @@ def diff(old, new, fmt, fail_on_increase, input_shape, args, batch, dtype, outpu
     elif fmt == "markdown":
         emit(render.to_markdown(result), output)
     else:
-        emit_rich(render.to_rich(result), output)
+        emit_rich(render.to_rich(result, terminal_width(output)), output)
     if fail_on_increase is None:
         return 0
     over = grown(result, fail_on_increase)

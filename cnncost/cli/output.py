@@ -70,11 +70,9 @@ def emit_view(view, fmt: str, output: str | None) -> None:
 
         text = to_plain(view)
         return emit(text, output) if output else say(text)
-    from rich.console import Console
-
     from cnncost.render.table import to_rich
 
-    emit_rich(to_rich(view, Console().width), output)
+    emit_rich(to_rich(view, terminal_width(output)), output)
 
 
 def say(text: str) -> None:
@@ -106,6 +104,16 @@ def _json_ascii(text: str) -> str:
 
 def _utf16(code: int) -> list[int]:
     return [0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF)] if code > 0xFFFF else [code]
+
+
+def terminal_width(output: str | None) -> int | None:
+    """The width tables must fit: the terminal's when printing to one; None (no limit) for files and pipes."""
+    if output:
+        return None
+    from rich.console import Console
+
+    console = Console()
+    return console.width if console.is_terminal else None
 
 
 def emit_rich(renderable, output: str | None) -> None:

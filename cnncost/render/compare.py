@@ -52,6 +52,18 @@ def metrics_view(comparison) -> View:
     return View(_title(comparison), tuple(columns), comparison.rows, (), (conventions(comparison.reports[0]), NOTE))
 
 
+def to_rich(comparison, width: int | None = None):
+    """The metrics table for a terminal `width`: with more models than fit, several tables of a few models each,
+    every one with the metric names, so that no figure is cut or wrapped."""
+    from rich.console import Group
+
+    from cnncost.render.table import split_by_columns, to_rich as table
+
+    view = metrics_view(comparison)
+    parts = split_by_columns(view, width) if width else [view]
+    return Group(*(table(part, width) for part in parts))
+
+
 def csv_view(comparison) -> View:
     """Raw figures: one column per model, then one `model / baseline` column per other model."""
     raw = lambda i: lambda row: "" if row.values[i] is None else _raw(row.values[i])  # noqa: E731

@@ -38,23 +38,24 @@ def layers_view(diff) -> View:
     columns = (
         Column("", lambda c: MARK[c.status], numeric=False),
         Column("Layer", lambda c: c.name, numeric=False),
-        Column("Op", lambda c: _pair(c, lambda row: row.op), numeric=False),
-        Column("Output", lambda c: _pair(c, lambda row: units.shape(row.output_shape)), numeric=False),
+        Column("Op", lambda c: _pair(c, lambda row: row.op), numeric=False, drop_order=2),
+        Column("Output", lambda c: _pair(c, lambda row: units.shape(row.output_shape)), numeric=False, drop_order=1),
         Column("Params Δ", lambda c: signed(units.count)(c.delta("params"))),
         Column("MACs Δ", lambda c: signed(units.count)(c.delta("macs"))),
         Column("Memory Δ", lambda c: signed(units.size)(c.delta("activation_bytes"))),
     )
     counts = {status: sum(1 for c in diff.layers if c.status == status) for status in MARK}
     summary = f"{counts['added']} added, {counts['removed']} removed, {counts['changed']} changed, {diff.unchanged} unchanged"
-    return View(f"Layers: {summary}", columns, diff.layers)
+    return View(f"Layers: {summary}", columns, diff.layers, name_column=1)
 
 
-def to_rich(diff):
+def to_rich(diff, width: int | None = None):
+    """Both tables fitted to a terminal `width`: the layers' shapes, then their ops, hide first."""
     from rich.console import Group
 
     from cnncost.render.table import to_rich as table
 
-    return Group(table(totals_view(diff)), table(layers_view(diff)))
+    return Group(table(totals_view(diff), width), table(layers_view(diff), width))
 
 
 def to_markdown(diff) -> str:

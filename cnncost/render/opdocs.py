@@ -1,4 +1,4 @@
-"""The op reference, generated from the registry so the README can never drift from the code."""
+"""The op reference, generated from the registry so docs/ops.md can never drift from the code."""
 from __future__ import annotations
 
 from cnncost.ops import OPS

@@ -14,19 +14,26 @@ from cnncost.render.views import View
 
 def to_rich(view: View, width: int | None = None):
     """A rich table; given the terminal's `width`, columns are dropped by their `drop_order` (FLOPs first, then
-    the receptive field, then the op) and, only if still needed, names are shortened from the middle, so
+    the receptive field, then the op); if the table is still too wide with names at their shortest, headers stack
+    onto two lines and cells lose their padding (`compact`); only then are names shortened from the middle, so
     that every row stays one line and no number is cut or wrapped."""
     shown = fit_columns(view, width)
-    names = _name_width(view, shown, width)
-    table = Table(title=view.title, box=box.SIMPLE_HEAVY, show_footer=view.total_row is not None, title_justify="left")
+    compact = width is not None and _table_width(_cell_widths(view, shown, shortest_name=True), False) > width
+    names = _name_width(view, shown, width, compact)
+    table = Table(title=view.title, box=box.SIMPLE_HEAVY, show_footer=view.total_row is not None, title_justify="left",
+                  padding=(0, 0) if compact else (0, 1))
     for i, column in shown:
         footer = ""
         if view.total_row is not None and view.total_row[i] != "":
             footer = column.human(view.total_row[i])
-        table.add_column(column.header, justify="right" if column.numeric else "left", footer=footer, no_wrap=True)
+        header = _stacked(column.header) if compact else column.header
+        table.add_column(header, justify="right" if column.numeric else "left", footer=footer, no_wrap=True)
+    name_at = [i for i, _ in shown].index(view.name_column) if view.name_column in dict(shown) else None
     for row in view.rows:
         cells = [column.shown(row) for _, column in shown]
-        table.add_row(_middle(cells[0], names), *cells[1:])
+        if name_at is not None:
+            cells[name_at] = _middle(cells[name_at], names)
+        table.add_row(*cells)
     parts = [table]
     dropped = [column.header for column in view.columns if column.shown_in_tables and column not in dict(shown).values()]
     if dropped:
@@ -38,19 +45,60 @@ def to_rich(view: View, width: int | None = None):
     return Group(*parts)
 
 
-def _cell_widths(view: View, shown) -> list[int]:
+def split_by_columns(view: View, width: int) -> list[View]:
+    """A view too wide for `width` as several tables, each repeating the first column (the row labels) with as many
+    of the other columns as fit, in order; the title heads the first, the notes follow the last."""
+    from dataclasses import replace
+
+    shown = fit_columns(replace(view, columns=tuple(replace(c, drop_order=0) for c in view.columns)), None)
+    label, rest = shown[0], shown[1:]
+    widths = dict(zip((i for i, _ in shown), _cell_widths(view, shown)))
+    parts, current = [], []
+    for i, column in rest:
+        if current and _table_width([widths[label[0]], *(widths[j] for j, _ in current), widths[i]]) > width:
+            parts.append(current)
+            current = []
+        current.append((i, column))
+    parts.append(current)
+
+    def part(k, columns):
+        picked = [label[0], *(i for i, _ in columns)]
+        title = view.title if k == 0 else f"(continued, {k + 1} of {len(parts)})"
+        return View(title, tuple(view.columns[i] for i in picked), view.rows,
+                    view.totals if k == len(parts) - 1 else (), view.notes if k == len(parts) - 1 else (),
+                    None if view.total_row is None else tuple(view.total_row[i] for i in picked))
+
+    return [part(k, columns) for k, columns in enumerate(parts)]
+
+
+def _stacked(header: str) -> str:
+    """`Output H/W` → `Output` over `H/W`: a header as wide as its longest word (two lines at most)."""
+    words = header.split(" ")
+    if len(words) < 2:
+        return header
+    cut = min(range(1, len(words)), key=lambda k: max(len(" ".join(words[:k])), len(" ".join(words[k:]))))
+    return " ".join(words[:cut]) + "\n" + " ".join(words[cut:])
+
+
+def _cell_widths(view: View, shown, shortest_name: bool = False, compact: bool = False) -> list[int]:
     """Each shown column's widest cell (header, rows, footer): one pass over the cells, linear in the rows."""
     widths = []
     for i, column in shown:
-        cells = [column.header, *(column.shown(row) for row in view.rows)]
+        header = _stacked(column.header) if compact else column.header
+        cells = [*header.split("\n"), *(column.shown(row) for row in view.rows)]
         if view.total_row is not None and view.total_row[i] != "":
             cells.append(column.human(view.total_row[i]))
-        widths.append(max(map(len, cells)))
+        widest = max(map(len, cells))
+        widths.append(min(widest, NAME_MIN) if shortest_name and i == view.name_column else widest)
     return widths
 
 
-def _table_width(widths) -> int:
-    return sum(widths) + 3 * len(widths) + 1  # SIMPLE_HEAVY: a space of padding each side of a cell, a divider between
+NAME_MIN = 8  # names are never shortened below this
+
+
+def _table_width(widths, compact: bool = False) -> int:
+    # SIMPLE_HEAVY: a space at each edge and between cells, plus (unless compact) a space of padding each side of a cell
+    return sum(widths) + (1 if compact else 3) * len(widths) + 1
 
 
 def fit_columns(view: View, width: int | None) -> list:
@@ -64,12 +112,13 @@ def fit_columns(view: View, width: int | None) -> list:
     return shown
 
 
-def _name_width(view: View, shown, width: int | None) -> int | None:
-    if width is None:
+def _name_width(view: View, shown, width: int | None, compact: bool = False) -> int | None:
+    if width is None or view.name_column not in dict(shown):
         return None
-    widths = _cell_widths(view, shown)
-    over = _table_width(widths) - width
-    return max(widths[0] - over, 8) if over > 0 else None
+    widths = _cell_widths(view, shown, compact=compact)
+    over = _table_width(widths, compact) - width
+    name = widths[[i for i, _ in shown].index(view.name_column)]
+    return max(name - over, NAME_MIN) if over > 0 else None
 
 
 def _middle(text: str, limit: int | None) -> str:
@@ -91,8 +140,10 @@ def to_plain(view: View) -> str:
     lines_of_cells = [[column.header for column in columns], *body, *([footer] if footer else [])]
     widths = [max(len(cells[i]) for cells in lines_of_cells) for i in range(len(columns))]
 
+    template = "  ".join(f"{{:{'>' if c.numeric else '<'}{w}}}" for w, c in zip(widths, columns))  # one format per line
+
     def line(cells) -> str:
-        return "  ".join(cell.rjust(w) if c.numeric else cell.ljust(w) for cell, w, c in zip(cells, widths, columns)).rstrip()
+        return template.format(*cells).rstrip()
 
     rule = "-" * (sum(widths) + 2 * (len(widths) - 1))
     out = [view.title, "", line([column.header for column in columns]), rule, *map(line, body)]

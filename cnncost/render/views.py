@@ -36,6 +36,7 @@ class View:
     totals: tuple = ()  # (label, human text) lines under the table
     notes: tuple = ()  # conventions and warnings
     total_row: tuple | None = None  # one raw value per column, or None
+    name_column: int = 0  # the column of names, shortened from the middle when a terminal is narrow
 
 
 def conventions(report: Report) -> str:
@@ -128,8 +129,8 @@ def lecture_view(report: Report) -> View:
     attr = lambda key: lambda r: _axis(r.attrs.get(key))  # noqa: E731
     columns = (
         Column("Layer", lambda r: r.name, numeric=False),
-        Column("Input C", lambda r: r.input_shapes[0][0] if r.input_shapes else ""),
-        Column("Input H/W", lambda r: _spatial(r.input_shapes[0]) if r.input_shapes else ""),
+        Column("Input C", lambda r: r.input_shapes[0][0] if r.input_shapes else "", drop_order=1),  # = the row above's output
+        Column("Input H/W", lambda r: _spatial(r.input_shapes[0]) if r.input_shapes else "", drop_order=1),
         Column("Filters", lambda r: _op(r).filters(r.attrs) or ""),
         Column("Kernel", attr("kernel")),
         Column("Stride", attr("stride")),

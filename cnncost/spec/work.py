@@ -1,5 +1,5 @@
 """The work of expanding a spec, bounded by construction: every value expansion produces is measured before it
-is kept, and everything it produces is charged to one budget (README "Limits"). A 1 kB spec whose blocks splice
+is kept, and everything it produces is charged to one budget (docs/conventions.md "Limits"). A 1 kB spec whose blocks splice
 their arguments ten times per level would otherwise build terabytes of text."""
 from __future__ import annotations
 
