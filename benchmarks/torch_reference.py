@@ -214,9 +214,11 @@ class TorchForward:
             live, readers = {"input": self.input}, dict(self.readers)
             for step, node in enumerate(self.order):
                 inputs = [live[name] for name in node.inputs]
-                # torchvision's in-place ReLU and `out += identity` only overwrite an array nobody reads later
+                # torchvision's in-place ReLU and `out += identity` only overwrite an array nobody reads later;
+                # in training, only one nobody read before either (an earlier reader may have saved it for backward)
                 first = node.inputs[0]
-                in_place = first != "input" and readers[first] == 1 and first not in self.graph.outputs
+                in_place = (first != "input" and readers[first] == 1 and first not in self.graph.outputs
+                            and (not self.training or self.readers[first] == 1))
                 live[node.name] = _run(node, inputs, self.weights[node.name], in_place, self.training)
                 del inputs
                 for name in set(node.inputs):

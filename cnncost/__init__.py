@@ -16,6 +16,7 @@ from cnncost.errors import CnnCostError  # noqa: E402
 
 if TYPE_CHECKING:  # type-only: start-up imports nothing heavy
     from cnncost.compare import Comparison
+    from cnncost.devices import Profile
     from cnncost.diffing import Diff
     from cnncost.report import Report
     from cnncost.spec import Spec
@@ -24,7 +25,7 @@ if TYPE_CHECKING:  # type-only: start-up imports nothing heavy
 
 def analyze(spec: str | Spec, *, input: str | tuple | None = None, batch: int = 1, dtype: str = "float32",
             strict: bool = False, fold_bn: bool = False, optimizer: str | None = None, args: dict | None = None,
-            device=None) -> Report:
+            device: str | Profile | None = None) -> Report:
     """Analyse a spec (a file path, a bundled name, or a loaded Spec) and return a Report.
 
     `input` overrides the spec's input shape ("3x224x224" or a tuple); macs, flops and byte

@@ -29,7 +29,7 @@ METRICS = (
     Metric("peak_activation_bytes", "Peak memory (inference)", "bytes"),
     Metric("param_bytes", "Parameter memory", "bytes"),
     Metric("training_total_bytes", "Training step memory (with --optimizer)", "bytes"),
-    Metric("bytes_read", "Bytes read (no reuse across layers)", "bytes"),
+    Metric("bytes_read", "Bytes read (no reuse)", "bytes"),
     Metric("bytes_written", "Bytes written", "bytes"),
     Metric("estimated_seconds", "Estimated latency (with --device)", "seconds"),
     Metric("weighted_layers", "Depth (conv + linear layers)", "int"),

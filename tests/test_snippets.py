@@ -41,7 +41,11 @@ EXTRAS = [
     (r"\bexport\b|\bimport\s+\S+\.onnx|\.onnx\b", "onnx", "onnx"),
     (r"onnxruntime", "onnxruntime", "onnx"),
     (r"--scheduler\b", "dask", "dask"),
+    (r"\bimport\s+torchvision\b", "torchvision", "torch, with torchvision"),
+    (r"\bimport\s+[\w.]+:\w+", "torch", "torch"),
 ]
+# files a command reads that the docs make with an earlier command: (made by, needs the module)
+MADE = {"resnet18.yaml": ("resnet18", None), "model.onnx": ("resnet18", "onnx")}
 
 
 def _blocks(langs: set):
@@ -104,6 +108,14 @@ def test_command_runs_as_shown(command, workspace, capsys):
             pytest.skip(f"needs the '{extra}' extra ({module} is not installed)")
     command = re.sub(r"\s+#.*$", "", command).replace("/tmp/", "tmp/")
     words = shlex.split(command)[1:]
+    for name, (bundled, module) in MADE.items():  # read here, written by an earlier command of the docs
+        if name in words and "-o" in words and words[words.index("-o") + 1] != name:
+            if module is None:
+                shutil.copy(ROOT / "specs" / f"{bundled}.yaml", workspace / name)
+            else:
+                from cnncost.interop.onnx_export import export_model
+
+                (workspace / name).write_bytes(export_model(cnncost.load(bundled)).SerializeToString())
     target = None
     if ">" in words:  # `cnncost schema > file`: stdout to a file
         target = workspace / words[words.index(">") + 1]
