@@ -70,7 +70,7 @@ def standard_view(report: Report, depth: int | None = None) -> View:
     columns = (
         Column("Layer", lambda r: r.name, numeric=False, key="name",
                text=lambda r: _indent(r, depth) + r.name + (" ⚠" if getattr(r, "warnings", ()) else "")),
-        Column("Op", lambda r: r.kind if isinstance(r, BlockRow) else r.op, numeric=False, key="op", drop_order=3,
+        Column("Op", lambda r: r.block if isinstance(r, BlockRow) else r.op, numeric=False, key="op", drop_order=3,
                text=lambda r: r.op if not isinstance(r, BlockRow) else f"{r.block} ({r.layers} layers)"),
         Column("Output", lambda r: list(r.output_shape), units.shape, numeric=False, key="output_shape"),
         Column("Params", lambda r: r.params, units.count, key="params"),
