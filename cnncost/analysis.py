@@ -178,8 +178,7 @@ def liveness_timeline(graph, output_bytes: dict, input_bytes: int, running: dict
     Run in execution order, free each tensor after its last consumer, nothing in place. A step is taken while
     its layer runs: its inputs and its new output are both alive, and `running` bytes of its own (weights,
     workspace) if given. Unused layers do not run and have no step."""
-    consumers = graph.consumers(used_only=True)
-    remaining = {name: len(set(users)) for name, users in consumers.items()}
+    remaining = graph.readers()
     unused = set(graph.unused())
     live = {INPUT: input_bytes}
     current = input_bytes

@@ -89,7 +89,7 @@ class ForwardRun:
     def _run_layers(self, peak_so_far, forget_consumer):
         from cnncost.kernels import MacCounter, forward
 
-        readers = {name: len(set(users)) for name, users in self.graph.consumers(used_only=True).items()}
+        readers = self.graph.readers()
         unused = set(self.graph.unused())
         live = {INPUT: self.input_array()}
         for node in self.graph.nodes:

@@ -35,17 +35,31 @@ class Graph:
     def output(self) -> str:
         return self.outputs[0]
 
-    def consumers(self, used_only: bool = False) -> dict:
-        """Who reads each node; with used_only, only the readers that run at inference."""
-        skip = set(self.unused()) if used_only else set()
+    def consumers(self) -> dict:
+        """Who reads each node (`readers` counts those that run at inference)."""
         users = {INPUT: []}
         for node in self.nodes:
             users[node.name] = []
         for node in self.nodes:
-            if node.name not in skip:
-                for name in node.inputs:
-                    users[name].append(node.name)
+            for name in node.inputs:
+                users[name].append(node.name)
         return users
+
+    def readers(self) -> dict[str, int]:
+        """How many distinct layers that run at inference read each tensor (the input and every layer, 0 for none):
+        a fresh dict, for callers that count down as the layers run."""
+        return dict(self._readers)
+
+    @cached_property
+    def _readers(self) -> dict:
+        # asked by the liveness timeline and by both storage walks (inference and training): counted once per graph
+        skip = set(self._unused)
+        counts = dict.fromkeys((INPUT, *(node.name for node in self.nodes)), 0)
+        for node in self.nodes:
+            if node.name not in skip:
+                for name in set(node.inputs):
+                    counts[name] += 1
+        return counts
 
     def unused(self) -> list[str]:
         """Nodes whose result reaches no output (an auxiliary head): their weights exist, but they do not run."""

@@ -19,7 +19,7 @@ OPTIMIZER_STATE = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}
 
 def storages(graph, unused: set, inference: bool = False) -> dict[str, str]:
     """Tensor name -> the name of the tensor that owns its storage (`inference`: as in eval mode)."""
-    readers = {name: len(set(users)) for name, users in graph.consumers(used_only=True).items()}
+    readers = graph.readers()
     owner = {INPUT: INPUT}
     for node in graph.nodes:
         if node.name in unused:

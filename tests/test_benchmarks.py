@@ -103,7 +103,9 @@ def test_summary_speed_prints_every_format_for_each_spec():
     result = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     rows = [line.split() for line in result.stdout.splitlines() if line.startswith(("densenet201", "chain_1000 "))]
-    assert [row[0] for row in rows] == ["densenet201", "chain_1000"] and all(len(row) == 6 for row in rows)
+    assert [row[0] for row in rows] == ["densenet201", "chain_1000"] and all(len(row) == 7 for row in rows)
+    assert all(re.fullmatch(r"[\d.]+/[\d.]+s", cell) for row in rows for cell in row[1:5])  # wall/CPU seconds per format
+    assert all(re.fullmatch(r"[\d.]+", row[6]) for row in rows)  # the load average
 
 
 SWEEP_SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "sweep_speed.py"

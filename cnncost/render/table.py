@@ -133,12 +133,13 @@ def to_plain(view: View) -> str:
     """The table's cells in aligned columns, one line per row, nothing cut or wrapped."""
     columns = [column for column in view.columns if column.shown_in_tables]
     keep = [i for i, column in enumerate(view.columns) if column.shown_in_tables]
-    body = [[column.shown(row) for column in columns] for row in view.rows]
+    body = [[column.shown(row) for row in view.rows] for column in columns]  # by column: each width is one max()
     footer = None
     if view.total_row is not None:
         footer = [view.columns[i].human(view.total_row[i]) if view.total_row[i] != "" else "" for i in keep]
-    lines_of_cells = [[column.header for column in columns], *body, *([footer] if footer else [])]
-    widths = [max(len(cells[i]) for cells in lines_of_cells) for i in range(len(columns))]
+    headers = [column.header for column in columns]
+    widths = [max(len(header), max(map(len, cells), default=0), len(footer[k]) if footer else 0)
+              for k, (header, cells) in enumerate(zip(headers, body))]
 
     template = "  ".join(f"{{:{'>' if c.numeric else '<'}{w}}}" for w, c in zip(widths, columns))  # one format per line
 
@@ -146,7 +147,7 @@ def to_plain(view: View) -> str:
         return template.format(*cells).rstrip()
 
     rule = "-" * (sum(widths) + 2 * (len(widths) - 1))
-    out = [view.title, "", line([column.header for column in columns]), rule, *map(line, body)]
+    out = [view.title, "", line(headers), rule, *map(line, zip(*body))]
     if footer:
         out += [rule, line(footer)]
     out.append("")
