@@ -189,7 +189,7 @@ class TorchForward:
     def __init__(self, graph, batch: int, training: bool = False, blocks=()) -> None:
         self.graph, self.training = graph, training
         self.unused = set(graph.unused())
-        self.readers = {name: len(set(users)) for name, users in graph.consumers(used_only=True).items()}
+        self.readers = graph.readers()
         self.input = torch.randn(batch, *graph.input_shape)
         with torch.no_grad():
             shapes = {"input": self.input[:1]}
