@@ -9,7 +9,9 @@ than --seconds). Prints, against the issue #17 targets:
   - the share of model pairs ranked the same by estimate and by measured time (≥ 90%),
 and, where torch is installed, the whole-model ratio and pair ranking against PyTorch's eager forward
 (benchmarks/torch_reference.py). The machine's load average is printed with the figures: a shared machine
-only slows a run down, and unevenly. --baseline FILE prints the same figures for a second profile against the
+only slows a run down, and unevenly; so before each model one of calibrate's micro-benchmarks is timed again and
+its time over its time at the start is printed (ref×: 2.0 means the machine ran at half the speed it had when
+the run began). --baseline FILE prints the same figures for a second profile against the
 same measured times, so two profiles (or two versions of calibrate) are compared under the same load.
 Run: python benchmarks/roofline_validation.py [--profile FILE] [--baseline FILE] [--batch N] [--passes N] [--seconds S]
      [MODEL ...]
@@ -29,6 +31,7 @@ let_blas_threads_sleep()  # as `cnncost verify` does, before numpy loads OpenBLA
 import numpy as np  # noqa: E402
 
 import cnncost  # noqa: E402
+from cnncost.calibrate import LAYERS, layer_seconds  # noqa: E402
 from cnncost.devices import read_profile  # noqa: E402
 from cnncost.forward import ForwardRun  # noqa: E402
 from cnncost.spec import load  # noqa: E402
@@ -43,6 +46,9 @@ except ImportError:  # torch is not installed: no PyTorch columns
 # and printed as skipped, rather than left out silently.
 SKIPPED = {"unet": "572×572 at batch 8 needs > 4 GiB",
            "conv3d_example": "one numpy pass at batch 8 takes about 50 s on the 2-core machine"}
+
+
+REFERENCE = LAYERS[1]  # a 3×3 convolution of 128 channels on 28×28
 
 
 def spearman(a, b) -> float:
@@ -96,6 +102,11 @@ def torch_seconds(graph, batch: int, passes: int) -> float | None:
     return min(times)
 
 
+def reference_seconds() -> float:
+    """One of calibrate's micro-benchmarks timed now: how much slower the machine is than when the run began."""
+    return layer_seconds(REFERENCE, seconds=0.5)
+
+
 def describe(profile) -> str:
     efficiency = ", ".join(f"{key} {profile.efficiency_of(*key.split())}" for key in
                            ("conv2d", "conv2d depthwise", "conv2d grouped", "linear", "batchnorm", "relu"))
@@ -137,6 +148,9 @@ def main(argv=None) -> int:
     for label, each in (("profile", profile), ("baseline", baseline)):
         if each is not None:
             print(f"{label} {describe(each)}")
+    reference = reference_seconds()
+    print(f"reference (calibrate's {REFERENCE[0]} through the numpy forward, timed again before each model): "
+          f"{reference * 1e3:.2f} ms")
     print(f"batch {options.batch}, per layer the best of {options.passes} passes or more, until a model's passes took {options.seconds} s")
     names = options.models or [name for name in bundled_names() if name not in SKIPPED]
     for name in sorted(set(bundled_names()) & set(SKIPPED) - set(options.models)):
@@ -144,8 +158,9 @@ def main(argv=None) -> int:
     all_estimated, all_measured, all_baseline = [], [], []
     whole_estimated, whole_numpy, whole_torch, whole_baseline = {}, {}, {}, {}
     print(f"{'model':24} {'estimate ms':>12} {'numpy ms':>10} {'ratio':>6} {'rho':>6} {'torch ms':>9} {'ratio':>6}"
-          + (f" {'baseline':>8}" if baseline else "") + f" {'load':>5}")
+          + (f" {'baseline':>8}" if baseline else "") + f" {'ref×':>5} {'load':>5}")
     for name in names:
+        slower = reference_seconds() / reference
         spec = load(name)
         report = cnncost.analyze(spec, batch=options.batch, device=profile)
         measured = numpy_layer_seconds(spec.graph, options.batch, options.passes, options.seconds)
@@ -169,7 +184,7 @@ def main(argv=None) -> int:
             whole_baseline[name] = other.totals.estimated_seconds
             torch_text += f" {whole_baseline[name] / whole_numpy[name]:8.2f}"
         print(f"{name:24} {whole_estimated[name] * 1e3:12.1f} {whole_numpy[name] * 1e3:10.1f} "
-              f"{whole_estimated[name] / whole_numpy[name]:6.2f} {spearman(estimated_layers, measured_layers):6.2f} {torch_text} {os.getloadavg()[0]:5.2f}",
+              f"{whole_estimated[name] / whole_numpy[name]:6.2f} {spearman(estimated_layers, measured_layers):6.2f} {torch_text} {slower:5.2f} {os.getloadavg()[0]:5.2f}",
               flush=True)
     print()
     figures("", all_estimated, all_measured, whole_estimated, whole_numpy)
