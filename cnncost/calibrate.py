@@ -1,16 +1,18 @@
 """Measure this machine with numpy and write a device profile (`cnncost calibrate -o this-machine.yaml`).
 
 What is measured is what a numpy forward pass meets: float32 matrix products at the shapes convolutions become
-(im2col) and linear layers are, whole 3×3 convolutions done the plain numpy way (pad, window view, copy to
-columns, one product), copies into newly allocated arrays (a layer writes a new output), an elementwise ufunc,
-and the fixed cost of a tiny convolution's few numpy calls. Each figure is the best of several repeats, since a
+(im2col) and linear layers are, copies into newly allocated arrays (a layer writes a new output), an elementwise
+ufunc, and one-layer micro-benchmarks run through verify's own numpy forward (cnncost.forward): dense, depthwise
+and grouped convolutions, a linear layer, activations, normalizations, merges and pooling at typical stage shapes,
+plus a tiny convolution for the fixed cost of a layer. Each figure is the best of several repeats, since a
 shared machine only ever slows a run down.
 
 Profile figures: peak_flops.float32 = the fastest product; memory_bandwidth = bytes read and written per second
-by the copy; efficiency (the share of the roofline reached: the roofline's time over the measured time) for
-conv2d from the median whole convolution (the copies and the product's shape cost what the peak does not show),
-for linear from the batch-8 classifier product, and as the default from the elementwise ufunc; overhead = the
-tiny convolution's time. The raw figures are kept under `measurements`.
+by the copy; overhead = the tiny layer's time; efficiency (the share of the roofline reached) per op, and per
+variant of an op (`conv2d depthwise`), = the roofline's time over the measured time less the overhead, the
+median over that key's micro-benchmarks; the default from the elementwise ufunc. The micro-benchmarks are single
+synthetic layers, never the bundled models the validation benchmark times: nothing is fitted to those. The raw
+figures are kept under `measurements`.
 """
 from __future__ import annotations
 
@@ -22,15 +24,56 @@ from statistics import median
 from cnncost.blasenv import let_blas_threads_sleep
 
 # (rows, inner, columns): square products, then im2col shapes of 3×3 convs at batch 8 (ResNet stages at 224×224:
-# 8·56·56 positions × 64·9 → 64, ...), then a classifier's linear layer at batch 8.
-LINEAR_SHAPE = (8, 4096, 4096)
+# 8·56·56 positions × 64·9 → 64, ...), then a classifier's linear layer at batch 8. The fastest is the peak.
 GEMM_SHAPES = ((512, 512, 512), (1024, 1024, 1024), (25088, 576, 64), (6272, 1152, 128), (1568, 2304, 256),
-               (392, 4608, 512), LINEAR_SHAPE)
-# 3×3, stride 1, padding 1 convolutions at batch 8: (channels in = out, height = width), ResNet-18's stages.
-CONV_SHAPES = ((64, 56), (128, 28), (256, 14))
+               (392, 4608, 512), (8, 4096, 4096))
+# One-layer micro-benchmarks, each run through verify's numpy forward at batch 8: (label, the efficiency key it
+# measures, input shape, the layers). The layer named `timed` is timed. Shapes are typical stage shapes of
+# ImageNet networks (ResNet, MobileNet, ResNeXt, ConvNeXt); no bundled model is run, and nothing is fitted to
+# any model's measured time. An efficiency key measured more than once gets the median.
+LAYERS = (
+    ("conv3x3_64x56x56", "conv2d", "64x56x56", "conv2d: {name: timed, out: 64, kernel: 3, padding: 1}"),
+    ("conv3x3_128x28x28", "conv2d", "128x28x28", "conv2d: {name: timed, out: 128, kernel: 3, padding: 1}"),
+    ("conv3x3_256x14x14", "conv2d", "256x14x14", "conv2d: {name: timed, out: 256, kernel: 3, padding: 1}"),
+    ("conv1x1_256x56x56", "conv2d", "256x56x56", "conv2d: {name: timed, out: 64, kernel: 1}"),
+    ("depthwise3x3_96x56x56", "conv2d depthwise", "96x56x56", "conv2d: {name: timed, out: 96, kernel: 3, padding: 1, groups: 96}"),
+    ("depthwise3x3_384x14x14", "conv2d depthwise", "384x14x14", "conv2d: {name: timed, out: 384, kernel: 3, padding: 1, groups: 384}"),
+    ("depthwise7x7_192x28x28", "conv2d depthwise", "192x28x28", "conv2d: {name: timed, out: 192, kernel: 7, padding: 3, groups: 192}"),
+    ("grouped3x3_128x56x56_g32", "conv2d grouped", "128x56x56", "conv2d: {name: timed, out: 128, kernel: 3, padding: 1, groups: 32}"),
+    ("grouped3x3_512x14x14_g32", "conv2d grouped", "512x14x14", "conv2d: {name: timed, out: 512, kernel: 3, padding: 1, groups: 32}"),
+    ("linear_4096x4096", "linear", "4096", "linear: {name: timed, out: 4096}"),
+    ("relu_64x112x112", "relu", "64x112x112", "relu: {name: timed}"),
+    ("relu6_96x56x56", "relu6", "96x56x56", "relu6: {name: timed}"),
+    ("silu_96x56x56", "silu", "96x56x56", "silu: {name: timed}"),
+    ("sigmoid_96x56x56", "sigmoid", "96x56x56", "sigmoid: {name: timed}"),
+    ("hardswish_96x56x56", "hardswish", "96x56x56", "hardswish: {name: timed}"),
+    ("gelu_56x56x384", "gelu", "56x56x384", "gelu: {name: timed}"),
+    ("batchnorm_64x112x112", "batchnorm", "64x112x112", "batchnorm: {name: timed}"),
+    ("layernorm_56x56x96", "layernorm", "56x56x96", "layernorm: {name: timed, dims: 1}"),
+    ("lrn5_64x55x55", "lrn", "64x55x55", "lrn: {name: timed, size: 5}"),
+    ("add_256x28x28", "add", "256x28x28", "relu: {name: other}\n  - add: {name: timed, inputs: [input, other]}"),
+    ("mul_256x28x28", "mul", "256x28x28", "relu: {name: other}\n  - mul: {name: timed, inputs: [input, other]}"),
+    ("concat_2x128x28x28", "concat", "128x28x28", "relu: {name: other}\n  - concat: {name: timed, inputs: [input, other]}"),
+    ("permute_96x56x56", "permute", "96x56x56", "permute: {name: timed, axes: [1, 2, 0]}"),
+    ("maxpool3x3s2_64x112x112", "maxpool2d", "64x112x112", "maxpool2d: {name: timed, kernel: 3, stride: 2, padding: 1}"),
+    ("avgpool2x2_256x28x28", "avgpool2d", "256x28x28", "avgpool2d: {name: timed, kernel: 2, stride: 2}"),
+)
+# Layers on 4 channels of 4×4 at batch 1: what a layer costs when it does almost nothing. A ReLU gives `overhead`
+# (any layer's dispatch); a convolution's few dozen numpy calls (padding, window copy, product) and a linear
+# layer's product cost more, so they give their own `op_overhead`.
+TINY_LAYERS = (
+    ("tiny_relu", "overhead", "4x4x4", "relu: {name: timed}"),
+    ("tiny_conv3x3", "conv2d", "4x4x4", "conv2d: {name: timed, out: 4, kernel: 3, padding: 1}"),
+    ("tiny_depthwise3x3", "conv2d depthwise", "4x4x4", "conv2d: {name: timed, out: 4, kernel: 3, padding: 1, groups: 4}"),
+    ("tiny_grouped3x3", "conv2d grouped", "4x4x4", "conv2d: {name: timed, out: 4, kernel: 3, padding: 1, groups: 2}"),
+    ("tiny_linear", "linear", "4", "linear: {name: timed, out: 4}"),
+)
+TINY_SECONDS = 0.3
+BATCH = 8
 COPY_ELEMENTS = 8 * 2**20  # 32 MiB of float32, larger than a laptop's last-level cache
 ELEMENTWISE_ELEMENTS = 4 * 2**20
-STEP_SECONDS = 1.5  # per measurement: 7 products, 3 convolutions and 2 others ≈ 20 s, with set-up about 30 s
+STEP_SECONDS = 1.5  # per product; each layer gets LAYER_SECONDS: 7 × 1.5 + 25 × 0.8 + the rest ≈ 35 s
+LAYER_SECONDS = 0.8
 
 
 def _best(run, seconds: float = STEP_SECONDS) -> float:
@@ -47,6 +90,27 @@ def _best(run, seconds: float = STEP_SECONDS) -> float:
     return min(times)
 
 
+def layer_spec(layer: tuple, batch: int = BATCH):
+    """The one-layer spec of a micro-benchmark (its analysis gives the FLOPs and bytes, its forward the time)."""
+    from cnncost.spec import load_text
+
+    label, _, shape, layers = layer
+    return load_text(f"name: {label}\ninput: {shape}\nlayers:\n  - {layers}\n", f"<calibrate {label}>")
+
+
+def layer_seconds(layer: tuple, batch: int = BATCH, seconds: float | None = None) -> float:
+    """The fastest time verify's numpy forward takes for the micro-benchmark's `timed` layer."""
+    from cnncost.forward import ForwardRun
+
+    graph = layer_spec(layer).graph
+    times, started = [], time.perf_counter()
+    while len(times) < 3 or time.perf_counter() - started < (LAYER_SECONDS if seconds is None else seconds):
+        times += [done.seconds for done in ForwardRun(graph, batch, seed=0).layers() if done.node.name == "timed"]
+        if len(times) >= 200:
+            break
+    return min(times)
+
+
 def steps() -> list:
     """(label, function returning (key, value)) per measurement, so a caller can show progress."""
     import numpy as np
@@ -58,20 +122,6 @@ def steps() -> list:
         b = rng.standard_normal((k, n), dtype=np.float32)
         return f"gemm_{m}x{k}x{n}", int(2 * m * k * n / _best(lambda: a @ b))
 
-    def conv(channels, size, batch=8, seconds=STEP_SECONDS):
-        """A 3×3, stride 1, padding 1 convolution the plain numpy way; its FLOP/s and its time."""
-        x = rng.standard_normal((batch, channels, size, size), dtype=np.float32)
-        weight = rng.standard_normal((channels, channels * 9), dtype=np.float32)
-
-        def run():
-            padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
-            windows = np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(2, 3))  # n, c, h, w, 3, 3
-            columns = windows.transpose(1, 4, 5, 0, 2, 3).reshape(channels * 9, -1)  # the im2col copy
-            return (weight @ columns).reshape(channels, batch, size, size).transpose(1, 0, 2, 3).copy()
-
-        seconds = _best(run, seconds)
-        return int(2 * batch * channels * channels * 9 * size * size / seconds), seconds
-
     def copy():
         source = rng.standard_normal(COPY_ELEMENTS, dtype=np.float32)
         return "copy_bytes_per_second", int(2 * source.nbytes / _best(source.copy))
@@ -80,15 +130,12 @@ def steps() -> list:
         x = rng.standard_normal(ELEMENTWISE_ELEMENTS, dtype=np.float32)
         return "elementwise_elements_per_second", int(x.size / _best(lambda: np.maximum(x, 0)))
 
-    def whole_conv(channels, size):
-        return f"conv3x3_{channels}x{size}x{size}_flops", conv(channels, size)[0]
-
     return [(f"GEMM {m}×{k}×{n}", lambda s=shape: gemm(*s)) for shape in GEMM_SHAPES for m, k, n in [shape]] + [
-        (f"conv 3×3 {c}×{n}×{n}", lambda c=c, n=n: whole_conv(c, n)) for c, n in CONV_SHAPES] + [
+        (layer[0], lambda layer=layer: (f"{layer[0]}_seconds", layer_seconds(layer))) for layer in LAYERS] + [
         ("copy bandwidth", copy),
         ("elementwise throughput", elementwise),
-        ("per-layer overhead", lambda: ("tiny_layer_seconds", conv(4, 4, batch=1, seconds=0.3)[1])),
-    ]
+    ] + [(layer[0], lambda layer=layer: (f"{layer[0]}_seconds", layer_seconds(layer, batch=1, seconds=TINY_SECONDS)))
+         for layer in TINY_LAYERS]
 
 
 def measure(progress=None) -> dict:
@@ -114,6 +161,31 @@ def _share(rate: float, roof: float) -> float:
     return min(1.0, max(0.001, round(rate / roof, 3)))
 
 
+def overheads(measured: dict) -> dict:
+    """Seconds per overhead key (`overhead`, or an op and variant that has its own) from the tiny layers."""
+    return {key: measured[f"{label}_seconds"] for label, key, _, _ in TINY_LAYERS}
+
+
+def efficiencies(measured: dict, peak: int, bandwidth: int) -> dict:
+    """Per efficiency key, the median over its micro-benchmarks of the roofline's time over the measured time
+    less the layer's overhead (the estimate adds that back, cnncost.roofline)."""
+    from cnncost.analysis import analyze_spec
+
+    fixed = overheads(measured)
+    shares: dict = {}
+    for layer in LAYERS:
+        (row,) = [row for row in analyze_spec(layer_spec(layer), batch=BATCH).layers if row.name == "timed"]
+        roof = max(row.flops / peak, (row.bytes_read + row.bytes_written) / bandwidth)
+        overhead = fixed.get(layer[1], fixed.get(layer[1].split()[0], fixed["overhead"]))
+        spent = max(measured[f"{layer[0]}_seconds"] - overhead, 1e-9)
+        shares.setdefault(layer[1], []).append(_share(roof, spent))
+    return {key: round(median(values), 3) for key, values in shares.items()}
+
+
+def _duration(seconds: float) -> str:
+    return f"{max(1, round(seconds * 1e9))}ns"
+
+
 def profile_text(measured: dict, name: str | None = None) -> str:
     """The profile YAML for these measurements (cnncost.devices reads it back)."""
     import yaml
@@ -121,17 +193,16 @@ def profile_text(measured: dict, name: str | None = None) -> str:
     import numpy as np
 
     gemms = [value for key, value in measured.items() if key.startswith("gemm_")]
-    peak, bandwidth = max(gemms), measured["copy_bytes_per_second"]
+    peak, bandwidth, fixed = max(gemms), measured["copy_bytes_per_second"], overheads(measured)
+    layers = efficiencies(measured, peak, bandwidth)
+    # the 2-D convolution stands for every op documented as a convolution (1-D, 3-D, transposed): numpy runs
+    # them all as a window copy and a product, and their depthwise and grouped variants as a batched product
+    def every_convolution(values: dict) -> dict:
+        return {f"{op}{key[6:]}": value for op in _convolutions() for key, value in values.items() if key.startswith("conv2d")}
 
-    def share(flops: int, moved: int, rate: float) -> float:
-        """The roofline's time for this work over the measured time: the share of the roofline reached."""
-        return _share(max(flops / peak, moved / bandwidth) * rate / flops, 1.0)
-
-    convs = [share(2 * 8 * c * c * 9 * n * n, 4 * (2 * 8 * c * n * n + c * c * 9), measured[f"conv3x3_{c}x{n}x{n}_flops"])
-             for c, n in CONV_SHAPES]
-    m, k, n = LINEAR_SHAPE
-    linear = share(2 * m * k * n, 4 * (m * k + k * n + m * n), measured[f"gemm_{m}x{k}x{n}"])
-    elementwise = share(1, 8, measured["elementwise_elements_per_second"])  # float32: 1 FLOP, 4 B read + 4 written
+    convolutions = every_convolution(layers)
+    efficiency = {"default": _share(measured["elementwise_elements_per_second"] * 8, bandwidth),  # 4 B read + 4 written
+                  **convolutions, **{key: value for key, value in layers.items() if key not in convolutions}}
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     doc = {
@@ -140,16 +211,19 @@ def profile_text(measured: dict, name: str | None = None) -> str:
         "kind": "measured",
         "peak_flops": {"float32": peak},
         "memory_bandwidth": f"{bandwidth}B/s",
-        "overhead": f"{max(1, round(measured['tiny_layer_seconds'] * 1e9))}ns",
-        # the 2-D convolution stands for every op documented as a convolution (1-D, 3-D, transposed): numpy runs
-        # them all as a window copy and a product
-        "efficiency": {"default": elementwise, **{op: median(convs) for op in _convolutions()}, "linear": linear},
+        "overhead": _duration(fixed["overhead"]),
+        "op_overhead": {key: _duration(value) for key, value in every_convolution(fixed).items()}
+        | {key: _duration(value) for key, value in fixed.items() if key != "overhead" and not key.startswith("conv2d")},
+        "efficiency": efficiency,
         "sources": {
             "peak_flops": "the fastest float32 matrix product in measurements (FLOP/s, 2 per multiply-add)",
             "memory_bandwidth": "numpy copy of 32 MiB into a new array: bytes read + written per second",
-            "overhead": "a 3×3 conv of 4 channels on a 4×4 map, the numpy way: the fixed cost of a layer's few calls",
-            "efficiency": "the roofline's time over the measured time: every convolution, the median 3×3 conv2d's; "
-                          "linear, the 8×4096 by 4096×4096 product's; default, numpy.maximum's",
+            "overhead": "a ReLU of 4 channels on a 4×4 map at batch 1 through verify's numpy forward: the fixed cost of a layer",
+            "op_overhead": "the same for a 3×3 convolution (dense, depthwise, grouped: every convolution op takes "
+                           "conv2d's) and a linear layer of 4 features",
+            "efficiency": "the roofline's time over the measured time less the overhead, for one-layer micro-benchmarks "
+                          "at batch 8 through verify's numpy forward (median per key; every convolution op takes "
+                          "conv2d's, per variant); default, numpy.maximum's share of the copy bandwidth",
         },
         "measurements": {**measured, "cpu_count": os.cpu_count(), "load_average_1min": load,
                          "machine": platform.machine(), "processor": platform.processor() or ""},

@@ -2,15 +2,17 @@
 
 Each layer that runs takes max(flops / peak FLOP/s, bytes moved / bandwidth) / the op's efficiency (the share of
 the roofline it reaches) plus the profile's per-layer overhead, and is compute- or memory-bound by whichever term
-is larger; the model's time is
-the layers' sum (one layer after another, as a forward pass runs them). A layer that moves nothing and computes
-nothing (a view) takes no time. Times are seconds as floats: they are estimates, not counts.
+is larger. An op's variant (a depthwise conv: the op's `variant`) takes the variant's own efficiency and overhead
+when the profile gives them, else the op's, else the profile's defaults. The model's time is the layers' sum
+(one layer after another, as a forward pass runs them). A layer that moves nothing and computes nothing (a view)
+takes no time. Times are seconds as floats: they are estimates, not counts.
 """
 from __future__ import annotations
 
 from dataclasses import replace
 
 from cnncost.errors import CnnCostError, Location
+from cnncost.ops import OPS
 
 
 def layer_seconds(row, peak: int, profile) -> tuple[float, str]:
@@ -20,7 +22,8 @@ def layer_seconds(row, peak: int, profile) -> tuple[float, str]:
     bound = "compute" if compute > memory else "memory"
     if not (row.flops or row.bytes_read or row.bytes_written):
         return 0.0, bound
-    return max(compute, memory) / profile.efficiency_of(row.op) + profile.overhead_ns / 1e9, bound
+    variant = OPS[row.op].variant(row.attrs, list(row.input_shapes))
+    return max(compute, memory) / profile.efficiency_of(row.op, variant) + profile.overhead_seconds(row.op, variant), bound
 
 
 def estimate(report, profile):

@@ -3,6 +3,7 @@ import pytest
 
 import cnncost
 from cnncost.errors import CnnCostError
+from cnncost.ops import OPS
 from cnncost.receptive import AxisField
 from cnncost.spec import load_text
 
@@ -27,6 +28,11 @@ def test_depthwise_conv():
     assert row.params == 32 * 1 * 9
     assert row.macs == 32 * 56 * 56 * 9
     assert row.kind == "depthwise conv"
+
+
+@pytest.mark.parametrize("groups, channels, variant", [(1, 32, None), (32, 32, "depthwise"), (4, 32, "grouped"), (2, 4, "grouped")])
+def test_conv_variant_is_depthwise_when_every_channel_is_its_own_group(groups, channels, variant):
+    assert OPS["conv2d"].variant({"groups": groups}, [(channels, 8, 8)]) == variant
 
 
 def test_conv_dilation_and_per_axis_lists():

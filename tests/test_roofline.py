@@ -54,6 +54,39 @@ def test_an_op_named_in_efficiency_uses_its_own_factor(device):
     assert row.estimated_seconds == pytest.approx(128_064_000 / 10**9 + 10e-6)
 
 
+# The same round device, with a depthwise convolution's own efficiency and overhead (the optional keys that
+# `cnncost calibrate` writes): `conv2d depthwise` is an op name and one of its Op.variants.
+VARIANTS = PROFILE + "op_overhead: {conv2d depthwise: 200us}\n"
+VARIANTS = VARIANTS.replace("linear: 1.0", "linear: 1.0, conv2d depthwise: 0.1")
+
+
+def test_a_depthwise_conv_takes_its_variants_efficiency_and_overhead(tmp_path):
+    path = tmp_path / "variants.yaml"
+    path.write_text(VARIANTS)
+    # depthwise 3×3 over 64×32×32, no bias: MACs 64·32·32·9 = 589,824, FLOPs 1,179,648 (1.18 ms at 1 GFLOP/s);
+    # bytes: input 65,536·4 + weights 576·4 read, output 65,536·4 written = 526,592 B (0.53 ms at 1 GB/s)
+    row = estimated("  - conv2d: {out: 64, kernel: 3, padding: 1, groups: 64, bias: false}\n", "64x32x32", str(path)).layers[0]
+    assert row.bound == "compute"
+    assert row.estimated_seconds == pytest.approx(1_179_648 / 10**9 / 0.1 + 200e-6)
+
+
+def test_a_dense_conv_keeps_the_plain_figures_when_only_a_variant_is_named(tmp_path):
+    path = tmp_path / "variants.yaml"
+    path.write_text(VARIANTS)
+    # as test_a_big_conv_is_compute_bound_at_its_efficiency: 75,497,472 FLOPs at the default 0.5, overhead 10 µs
+    row = estimated("  - conv2d: {out: 64, kernel: 3, padding: 1, bias: false}\n", "64x32x32", str(path)).layers[0]
+    assert row.estimated_seconds == pytest.approx(75_497_472 / 10**9 / 0.5 + 10e-6)
+
+
+def test_a_grouped_conv_falls_back_to_the_ops_efficiency_then_the_default(tmp_path):
+    path = tmp_path / "variants.yaml"
+    path.write_text(VARIANTS.replace("linear: 1.0,", "linear: 1.0, conv2d: 0.25,"))
+    # 3×3, 64 → 64 in 4 groups on 32×32, no bias: MACs 64·32·32·16·9 = 9,437,184, FLOPs 18,874,368; bytes
+    # 65,536·4 + 9,216·4 read + 65,536·4 written = 561,152 B: compute-bound at conv2d's 0.25 (no `conv2d grouped`)
+    row = estimated("  - conv2d: {out: 64, kernel: 3, padding: 1, groups: 4, bias: false}\n", "64x32x32", str(path)).layers[0]
+    assert row.estimated_seconds == pytest.approx(18_874_368 / 10**9 / 0.25 + 10e-6)
+
+
 def test_views_take_no_time_and_the_total_adds_the_layers(device):
     report = estimated("  - relu: {}\n  - flatten: {}\n  - linear: {out: 10}\n", "4x2x2", device)
     relu, flatten, linear = report.layers
@@ -97,6 +130,9 @@ def test_a100_figures_are_its_data_sheet():
         (PROFILE.replace("10us", "10"), ":5:11:", "write a duration with its unit"),
         (PROFILE.replace("default: 0.5", "default: 1.5"), ":6:23:", "above 0 and at most 1"),
         (PROFILE.replace("linear: 1.0", "lineer: 1.0"), ":6:28:", "did you mean 'linear'"),
+        (PROFILE.replace("linear: 1.0", "conv2d wide: 0.1"), ":6:28:", "unknown key 'conv2d wide'"),
+        (PROFILE + "op_overhead: {conv2d: 200}\n", ":7:23:", "write a duration with its unit"),
+        (PROFILE + "op_overhead: {default: 2us}\n", ":7:15:", "unknown key 'default' for op_overhead"),
         (PROFILE.replace("kind: measured", "kind: guessed"), ":2:7:", "kind"),
         (PROFILE.replace("kind: measured", "kind: published"), ":1:1:", "must cite its sources"),
         (PROFILE.replace("memory_bandwidth: 1GB/s\n", ""), ":1:1:", "needs `memory_bandwidth`"),

@@ -12,8 +12,9 @@ from cnncost.cli.output import check_output, emit, progress_bar
 @output_option
 @force_option
 def calibrate(name, output, force):
-    """Measure this machine with numpy (matrix products, 3×3 convolutions, copy bandwidth, elementwise
-    throughput, per-layer overhead; about 20-30 s) and write a device profile for `summary --device FILE`."""
+    """Measure this machine with numpy (matrix products, copy bandwidth, one-layer benchmarks of convolutions,
+    activations, norms and pooling through verify's forward; about 35-50 s) and write a device profile for
+    `summary --device FILE`."""
     from cnncost.calibrate import measure, profile_text, steps
 
     check_output(output, force=force)

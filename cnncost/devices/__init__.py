@@ -8,7 +8,9 @@ A profile is a small YAML file (docs/roofline.md):
     memory_bandwidth: 20GB/s             # bytes per second
     cache_bytes: 8MiB                    # optional, recorded
     overhead: 20us                       # optional, added to every layer that runs
-    efficiency: {default: 0.5, conv2d: 0.3}  # optional: the share of the roofline an op reaches; op names or `default`
+    op_overhead: {conv2d: 180us}         # optional: an op's (or `OP VARIANT`'s) own overhead instead
+    efficiency: {default: 0.5, conv2d: 0.3, conv2d depthwise: 0.05}  # optional: the share of the roofline an op
+                                         # reaches; op names, `OP VARIANT` (`cnncost.ops` Op.variants) or `default`
     sources: {peak_flops: "..."}         # where each figure comes from (required for a published profile)
 
 Bundled profiles sit beside this module and are found by name (`cnncost summary resnet50 --device a100-sxm4`).
@@ -24,6 +26,7 @@ from cnncost.errors import CnnCostError, Location
 
 KINDS = ("published", "measured")
 KEYS = ("name", "description", "kind", "peak_flops", "memory_bandwidth", "cache_bytes", "overhead", "efficiency",
+        "op_overhead",
         "sources", "measurements")
 REQUIRED = ("name", "kind", "peak_flops", "memory_bandwidth")
 DEFAULT = "default"  # the efficiency of any op the profile does not name
@@ -41,12 +44,25 @@ class Profile:
     description: str = ""
     cache_bytes: int | None = None
     overhead_ns: int = 0
-    efficiency: dict = field(default_factory=dict)  # op name or "default" -> (0, 1]: the share of the roofline reached
+    efficiency: dict = field(default_factory=dict)  # op, "op variant" or "default" -> (0, 1]: the share of the roofline reached
     sources: dict = field(default_factory=dict)
+    op_overhead_ns: dict = field(default_factory=dict)  # op or "op variant" -> ns, instead of overhead_ns
     peak_locations: dict = field(default_factory=dict, compare=False)  # dtype -> where the rate is written
 
-    def efficiency_of(self, op: str) -> float:
-        return self.efficiency.get(op, self.efficiency.get(DEFAULT, 1.0))
+    def efficiency_of(self, op: str, variant: str | None = None) -> float:
+        """The op's variant's share if the profile names it, else the op's, else the default's, else 1."""
+        return _most_specific(self.efficiency, op, variant, self.efficiency.get(DEFAULT, 1.0))
+
+    def overhead_seconds(self, op: str, variant: str | None = None) -> float:
+        """The op's variant's own overhead if the profile names it, else the op's, else `overhead`."""
+        return _most_specific(self.op_overhead_ns, op, variant, self.overhead_ns) / 1e9
+
+
+def _most_specific(values: dict, op: str, variant: str | None, otherwise):
+    for key in ([f"{op} {variant}"] if variant else []) + [op]:
+        if key in values:
+            return values[key]
+    return otherwise
 
 
 def bundled_dir() -> Path:
@@ -124,11 +140,20 @@ def read_profile(doc, path: str) -> Profile:
     cache = doc.get("cache_bytes")
     cache_bytes = None if cache is None else read("cache_bytes", parse_bytes, cache, doc.value_loc("cache_bytes"))
     overhead_ns = read("overhead", parse_duration, doc["overhead"], doc.value_loc("overhead")) if "overhead" in doc else 0
+    known = [*OPS, *(f"{name} {variant}" for name, op in OPS.items() for variant in op.variants)]
+    op_overhead_ns = {}
+    overheads = mapping("op_overhead")
+    for op, value in overheads.items():
+        if op not in known:
+            raise CnnCostError(unknown_key_message(op, known, "op_overhead (an op name or `OP VARIANT`)"), overheads.key_loc(op))
+        op_overhead_ns[op] = read(f"op_overhead {op}", parse_duration, value, overheads.value_loc(op))
+    known.insert(0, DEFAULT)
     efficiency = {}
     factors = mapping("efficiency")
     for op, value in factors.items():
-        if op != DEFAULT and op not in OPS:
-            raise CnnCostError(unknown_key_message(op, [DEFAULT, *OPS], "efficiency (an op name or `default`)"), factors.key_loc(op))
+        if op not in known:
+            raise CnnCostError(unknown_key_message(op, known, "efficiency (an op name, `OP VARIANT` or `default`)"),
+                               factors.key_loc(op))
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
             raise CnnCostError(f"efficiency of {op} must be a share of the peak above 0 and at most 1, not {value!r}",
                                factors.value_loc(op))
@@ -139,7 +164,7 @@ def read_profile(doc, path: str) -> Profile:
                            "add `sources:` naming the data sheet and its date for each figure")
     mapping("measurements")
     return Profile(name, kind, peak_flops, memory_bandwidth, path, text("description"), cache_bytes, overhead_ns,
-                   efficiency, sources, {dtype: peaks.value_loc(dtype) for dtype in peaks})
+                   efficiency, sources, op_overhead_ns, {dtype: peaks.value_loc(dtype) for dtype in peaks})
 
 
 def _positive(value: int, where) -> int:

@@ -71,6 +71,7 @@ class Op:
     view = False  # its output is a view of its first input's storage (flatten, a channel slice)
     view_at_inference = False  # a view at inference only (dropout in eval mode returns its input)
     layer_keys: tuple[str, ...] = ()  # keys whose value names a layer: it becomes one more input, after `inputs`
+    variants: tuple[str, ...] = ()  # kinds of this op that run differently, for a device profile's efficiency
 
     @property
     def moves_data(self) -> bool:
@@ -151,6 +152,10 @@ class Op:
 
     def filters(self, attrs: dict) -> int | None:
         """How many filters the layer slides over its input (the lecture's "Filters" column), if any."""
+        return None
+
+    def variant(self, attrs: dict, in_shapes: list[tuple]) -> str | None:
+        """Which of `variants` this layer is (a device profile may give it its own efficiency); None: plain."""
         return None
 
     def kind_of(self, attrs: dict, in_shapes: list[tuple]) -> str:

@@ -15,6 +15,7 @@ class Conv(Op):
     counts_as_layer = True
     absorbs_batchnorm = True
     flops_doc = "2·MACs, plus 1 per output element for the bias add"
+    variants = ("depthwise", "grouped")  # one small product per group: far below a dense product's rate
 
     def __init__(self, spatial: int):
         self.spatial = spatial
@@ -72,14 +73,17 @@ class Conv(Op):
     def filters(self, attrs):
         return attrs["out"]
 
-    def kind_of(self, attrs, in_shapes):
+    def variant(self, attrs, in_shapes):
         groups = attrs["groups"]
-        if groups > 1 and groups == in_shapes[0][0]:
+        return None if groups == 1 else "depthwise" if groups == in_shapes[0][0] else "grouped"
+
+    def kind_of(self, attrs, in_shapes):
+        if self.variant(attrs, in_shapes) == "depthwise":
             return "depthwise conv"
         if all(k == 1 for k in attrs["kernel"]):
             return "1×1 conv" if self.spatial == 2 else "pointwise conv"
         kernel = "×".join(map(str, attrs["kernel"]))
-        return f"{kernel} conv" + (" (grouped)" if groups > 1 else "")
+        return f"{kernel} conv" + (" (grouped)" if attrs["groups"] > 1 else "")
 
 
 class ConvTranspose(Conv):
