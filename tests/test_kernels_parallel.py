@@ -62,6 +62,19 @@ def scale_shift(out, x, scale, shift):
     out += shift
 
 
+def test_filled_at_once_is_the_largest_parts_one_per_core(monkeypatch):
+    """What verify's pooling workspace scales by. shufflenet's max pool at batch 8 writes (8, 24, 56, 56) float32:
+    a sample is 24·56·56·4 = 301,056 B, so a part is 1 MiB // 301,056 = 3 samples = 903,168 B, and two cores
+    fill 1,806,336 B at once, not 2 MiB (that overcount failed `verify shufflenet_v2_x1_0 --batch 8`)."""
+    monkeypatch.setattr(parallel, "_WORKERS", 2)
+    assert parallel.filled_at_once((8, 24, 56, 56), 4) == 2 * 3 * 301_056
+    # one sample of 64·112·112·4 = 3,211,264 B is cut by channels: 1 MiB // 50,176 = 20 channels = 1,003,520 B
+    assert parallel.filled_at_once((1, 64, 112, 112), 4) == 2 * 20 * 50_176
+    assert parallel.filled_at_once((2, 3), 4) == 24  # under 1 MiB: all of it, in one call
+    monkeypatch.setattr(parallel, "_WORKERS", 1)
+    assert parallel.filled_at_once((8, 24, 56, 56), 4) == 3 * 301_056
+
+
 def test_fill_broadcasts_inputs_that_lack_or_stretch_the_cut_axes(split):
     x, per_channel, per_sample = rand(3, 5, 4, 4), rand(5, 1, 1, seed=1), rand(3, 1, 1, 1, seed=2)
     out = parallel.fill(scale_shift, np.empty_like(x), x, per_channel, per_sample)

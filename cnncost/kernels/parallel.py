@@ -62,13 +62,19 @@ def _run_parts(fn: Callable[..., object], out: np.ndarray, inputs: tuple[np.ndar
 
 
 def filled_at_once(shape: tuple[int, ...], itemsize: int) -> int:
-    """Bytes of an output of `shape` that fill() hands out at the same time: all of it when small, else a part
-    per core (a part is about _PART_BYTES, or one (sample, channel) when that is larger)."""
+    """Bytes of an output of `shape` that fill() hands out at the same time: all of it when small, else the
+    largest parts, one per core, as _parts cuts them (whole samples or channels: 3 samples of 301 kB make a
+    part of 903 kB, not 1 MiB)."""
     total = prod(shape) * itemsize
-    if total < _MIN_BYTES:
+    if total < _MIN_BYTES or len(shape) == 0:
         return total
-    per_channel = prod(shape[2:]) * itemsize
-    return min(total, _WORKERS * max(_PART_BYTES, per_channel))
+    sizes = sorted((_part_bytes(index, shape, itemsize) for index in _parts(shape, itemsize, _PART_BYTES)), reverse=True)
+    return min(total, sum(sizes[:_WORKERS]))
+
+
+def _part_bytes(index: tuple[slice, ...], shape: tuple[int, ...], itemsize: int) -> int:
+    """Bytes of out[index]: the sliced leading axes' spans times the whole trailing axes."""
+    return prod(len(range(*s.indices(n))) for s, n in zip(index, shape)) * prod(shape[len(index):]) * itemsize
 
 
 def fill(fn: Callable[..., object], out: np.ndarray, *inputs: np.ndarray, threads: bool = True) -> np.ndarray:
