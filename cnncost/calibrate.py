@@ -76,18 +76,26 @@ STEP_SECONDS = 1.5  # per product; each layer gets LAYER_SECONDS: 7 × 1.5 + 25 
 LAYER_SECONDS = 0.8
 
 
-def _best(run, seconds: float = STEP_SECONDS) -> float:
-    """The fastest of repeated runs within `seconds` (at least 3)."""
-    times, spent = [], 0.0
-    while len(times) < 3 or spent < seconds:
-        start = time.perf_counter()
-        run()
-        took = time.perf_counter() - start
-        times.append(took)
-        spent += took
+def _fastest(sample, seconds: float) -> float:
+    """The least of the times `sample()` returns (a list per call), called until there are at least 3 and
+    `seconds` have passed, or there are 200."""
+    times, started = [], time.perf_counter()
+    while len(times) < 3 or time.perf_counter() - started < seconds:
+        times += sample()
         if len(times) >= 200:
             break
     return min(times)
+
+
+def _best(run, seconds: float = STEP_SECONDS) -> float:
+    """The fastest of repeated runs within `seconds` (at least 3)."""
+
+    def once() -> list:
+        start = time.perf_counter()
+        run()
+        return [time.perf_counter() - start]
+
+    return _fastest(once, seconds)
 
 
 def layer_spec(layer: tuple, batch: int = BATCH):
@@ -103,12 +111,8 @@ def layer_seconds(layer: tuple, batch: int = BATCH, seconds: float | None = None
     from cnncost.forward import ForwardRun
 
     graph = layer_spec(layer).graph
-    times, started = [], time.perf_counter()
-    while len(times) < 3 or time.perf_counter() - started < (LAYER_SECONDS if seconds is None else seconds):
-        times += [done.seconds for done in ForwardRun(graph, batch, seed=0).layers() if done.node.name == "timed"]
-        if len(times) >= 200:
-            break
-    return min(times)
+    return _fastest(lambda: [done.seconds for done in ForwardRun(graph, batch, seed=0).layers() if done.node.name == "timed"],
+                    LAYER_SECONDS if seconds is None else seconds)
 
 
 def steps() -> list:
@@ -170,13 +174,15 @@ def efficiencies(measured: dict, peak: int, bandwidth: int) -> dict:
     """Per efficiency key, the median over its micro-benchmarks of the roofline's time over the measured time
     less the layer's overhead (the estimate adds that back, cnncost.roofline)."""
     from cnncost.analysis import analyze_spec
+    from cnncost.devices import most_specific
 
     fixed = overheads(measured)
     shares: dict = {}
     for layer in LAYERS:
         (row,) = [row for row in analyze_spec(layer_spec(layer), batch=BATCH).layers if row.name == "timed"]
         roof = max(row.flops / peak, (row.bytes_read + row.bytes_written) / bandwidth)
-        overhead = fixed.get(layer[1], fixed.get(layer[1].split()[0], fixed["overhead"]))
+        op, _, variant = layer[1].partition(" ")
+        overhead = most_specific(fixed, op, variant or None, fixed["overhead"])
         spent = max(measured[f"{layer[0]}_seconds"] - overhead, 1e-9)
         shares.setdefault(layer[1], []).append(_share(roof, spent))
     return {key: round(median(values), 3) for key, values in shares.items()}

@@ -51,14 +51,15 @@ class Profile:
 
     def efficiency_of(self, op: str, variant: str | None = None) -> float:
         """The op's variant's share if the profile names it, else the op's, else the default's, else 1."""
-        return _most_specific(self.efficiency, op, variant, self.efficiency.get(DEFAULT, 1.0))
+        return most_specific(self.efficiency, op, variant, self.efficiency.get(DEFAULT, 1.0))
 
     def overhead_seconds(self, op: str, variant: str | None = None) -> float:
         """The op's variant's own overhead if the profile names it, else the op's, else `overhead`."""
-        return _most_specific(self.op_overhead_ns, op, variant, self.overhead_ns) / 1e9
+        return most_specific(self.op_overhead_ns, op, variant, self.overhead_ns) / 1e9
 
 
-def _most_specific(values: dict, op: str, variant: str | None, otherwise):
+def most_specific(values: dict, op: str, variant: str | None, otherwise):
+    """values['OP VARIANT'] if given, else values['OP'], else `otherwise` (profiles and calibrate alike)."""
     for key in ([f"{op} {variant}"] if variant else []) + [op]:
         if key in values:
             return values[key]
