@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from math import prod
+from typing import NamedTuple
 
 from cnncost.gcpause import gc_paused
 from cnncost.eager import eager_peak
 from cnncost.errors import CnnCostError, Location, ShapeWarningError
-from cnncost.graph import INPUT
+from cnncost.graph import INPUT, BlockNesting
 from cnncost.limits import MAX_COUNT
 from cnncost.ops import OPS
 from cnncost.ops.base import OpError, fmt_shape
@@ -30,8 +31,9 @@ def analyze_spec(spec, batch: int = 1, dtype: str = "float32", strict: bool = Fa
     fields = {INPUT: input_field(len(graph.input_shape) - 1)}
     rows = []
     unused = set(graph.unused())
+    rules: dict = {}  # one analysis: batch and dtype are fixed, so a layer's figures follow from (op, attrs, input shapes)
     for node in graph.nodes:
-        row, fields[node.name] = layer_row(node, shapes, fields, batch, element_bytes, graph.input_shape[1:], node.name in unused)
+        row, fields[node.name] = layer_row(node, shapes, fields, batch, element_bytes, graph.input_shape[1:], node.name in unused, rules)
         if strict and row.warnings:
             raise ShapeWarningError(f"layer {node.name!r}: {row.warnings[0]}", node.loc, "--strict turns warnings into errors")
         shapes[node.name] = row.output_shape
@@ -90,10 +92,70 @@ def analyze_spec(spec, batch: int = 1, dtype: str = "float32", strict: bool = Fa
     )
 
 
+class Rules(NamedTuple):
+    """What a layer's op rules give for its attributes and input shapes: everything in a row but its receptive field."""
+
+    output_shape: tuple
+    window: object
+    axis_order: tuple | None
+    warnings: tuple
+    read: int  # the first `read` inputs lend values; the rest only their shapes
+    params: int
+    buffers: int
+    macs: int  # whole batch, as the row
+    flops: int
+    kind: str
+    bytes_read: int
+    bytes_written: int
+
+
 def layer_row(node, shapes: dict, fields: dict, batch: int, element_bytes: int, input_sizes: tuple,
-              unused: bool = False) -> tuple[LayerRow, Field]:
-    op = OPS[node.op]
+              unused: bool = False, rules: dict | None = None) -> tuple[LayerRow, Field]:
+    """`rules`, when given, keeps each (op, attrs, input shapes)'s Rules for the next layer that repeats them:
+    deep networks repeat their blocks, and a 100k-layer spec is mostly repeats."""
     in_shapes = [shapes[name] for name in node.inputs]
+    key = None
+    if rules is not None:
+        try:
+            key = (node.op, tuple(node.attrs.items()), tuple(map(type, node.attrs.values())), tuple(in_shapes))
+            hash(key)
+        except TypeError:  # an attribute that is not hashable: worked out afresh
+            key = None
+    found = rules.get(key) if key is not None else None
+    if found is None:
+        found = op_rules(node, in_shapes, batch, element_bytes)
+        if key is not None:
+            rules[key] = found
+    read = found.read
+    field_ = through([fields[name] for name in node.inputs[:read]], [_broadcast(shape, found.output_shape) for shape in in_shapes[:read]],
+                     found.window, input_sizes, (len(in_shapes[0]), len(found.output_shape)), found.axis_order)
+    row = LayerRow(
+        name=node.name,
+        op=node.op,
+        inputs=node.inputs,
+        input_shapes=tuple(in_shapes),
+        output_shape=found.output_shape,
+        params=found.params,
+        buffers=found.buffers,
+        macs=found.macs,
+        flops=found.flops,
+        activation_bytes=prod(found.output_shape) * element_bytes,
+        receptive_field=field_.axes,
+        global_context=field_.global_context,
+        unused=unused,
+        warnings=found.warnings,
+        kind=found.kind,
+        attrs=node.attrs,
+        location=str(node.loc),
+        bytes_read=found.bytes_read,
+        bytes_written=found.bytes_written,
+    )
+    check_size(row, node)
+    return row, field_
+
+
+def op_rules(node, in_shapes: list, batch: int, element_bytes: int) -> Rules:
+    op = OPS[node.op]
     try:
         op.check_inputs(in_shapes)
         out = op.output_shape(node.attrs, in_shapes)
@@ -106,34 +168,11 @@ def layer_row(node, shapes: dict, fields: dict, batch: int, element_bytes: int, 
         seen = ", ".join(f"{name} {fmt_shape(shape)}" for name, shape in zip(node.inputs, in_shapes))
         where = node.attr_locs.get(exc.key, node.loc) if exc.key else node.loc
         raise CnnCostError(f"layer {node.name!r} ({node.op}): {exc} [input: {seen or 'none'}]", where) from None
-    read = op.value_inputs(len(in_shapes))  # inputs that lend only their shape add nothing to the field
     params, buffers = op.params(node.attrs, in_shapes), op.buffers(node.attrs, in_shapes)
     bytes_read, bytes_written = layer_traffic(op, in_shapes, out, params + buffers, batch, element_bytes // batch)
-    field_ = through([fields[name] for name in node.inputs[:read]], [_broadcast(shape, out) for shape in in_shapes[:read]],
-                     window, input_sizes, (len(in_shapes[0]), len(out)), axis_order)
-    row = LayerRow(
-        name=node.name,
-        op=node.op,
-        inputs=node.inputs,
-        input_shapes=tuple(in_shapes),
-        output_shape=out,
-        params=params,
-        buffers=buffers,
-        macs=op.macs(node.attrs, in_shapes, out) * batch,
-        flops=op.flops(node.attrs, in_shapes, out) * batch,
-        activation_bytes=prod(out) * element_bytes,
-        receptive_field=field_.axes,
-        global_context=field_.global_context,
-        unused=unused,
-        warnings=warnings,
-        kind=op.kind_of(node.attrs, in_shapes),
-        attrs=node.attrs,
-        location=str(node.loc),
-        bytes_read=bytes_read,
-        bytes_written=bytes_written,
-    )
-    check_size(row, node)
-    return row, field_
+    return Rules(out, window, axis_order, warnings, op.value_inputs(len(in_shapes)), params, buffers,
+                 op.macs(node.attrs, in_shapes, out) * batch, op.flops(node.attrs, in_shapes, out) * batch,
+                 op.kind_of(node.attrs, in_shapes), bytes_read, bytes_written)
 
 
 def check_size(row: LayerRow, node) -> None:
@@ -201,17 +240,16 @@ def liveness_timeline(graph, output_bytes: dict, input_bytes: int, running: dict
 def block_rows(instances, rows) -> tuple:
     """Subtotals for every block instance and repeat, from the rows under its name (one pass over rows)."""
     sums = {instance.name: [0, 0, 0, 0, 0] for instance in instances}
+    nesting = BlockNesting(sums)
     for row in rows:
-        parts = row.name.split(".")
-        for end in range(1, len(parts)):
-            totals = sums.get(".".join(parts[:end]))
-            if totals is not None:
-                totals[0] += 1
-                totals[1] += row.params
-                if not row.unused:
-                    totals[2] += row.macs
-                    totals[3] += row.flops
-                    totals[4] += row.activation_bytes
+        for block in nesting.around(row.name):
+            totals = sums[block]
+            totals[0] += 1
+            totals[1] += row.params
+            if not row.unused:
+                totals[2] += row.macs
+                totals[3] += row.flops
+                totals[4] += row.activation_bytes
     by_name = {row.name: row for row in rows}
     out = []
     for instance in instances:

@@ -14,33 +14,29 @@ Assumptions (docs/memory.md):
 """
 from __future__ import annotations
 
-from cnncost.graph import INPUT
+from cnncost.graph import INPUT, BlockNesting
 from cnncost.ops import OPS
 from cnncost.training import storages
 
 
 def held_until(graph, instances, unused: set) -> dict[str, int]:
     """Tensor name -> the position (in the run order) of the last layer of the outermost block that reads it
-    from outside: the block holds it until then. One pass per nesting level of each name (not per block)."""
-    names = {instance.name for instance in instances}
+    from outside: the block holds it until then. Blocks nest, so a layer's innermost block holding the input
+    means every block around it does too (nothing to hold); otherwise the outermost block without it ends last."""
+    nesting = BlockNesting(instance.name for instance in instances)
     order = [node for node in graph.nodes if node.name not in unused]
-    enclosing = [[prefix for prefix in _prefixes(node.name) if prefix in names] for node in order]
+    enclosing = [nesting.around(node.name) for node in order]
     last = {block: position for position, blocks in enumerate(enclosing) for block in blocks}
     held: dict[str, int] = {}
     for node, blocks in zip(order, enclosing):
-        for block in blocks:
-            for name in node.inputs:
-                if not name.startswith(block + "."):
-                    held[name] = max(held.get(name, -1), last[block])
+        if not blocks:
+            continue
+        for name in node.inputs:
+            if name.startswith(blocks[-1] + "."):
+                continue
+            outermost = next(block for block in blocks if not name.startswith(block + "."))
+            held[name] = max(held.get(name, -1), last[outermost])
     return held
-
-
-def _prefixes(name: str):
-    """`a.b.c` -> `a`, `a.b`: the names of the groups a layer's name says it sits in."""
-    end = name.find(".")
-    while end != -1:
-        yield name[:end]
-        end = name.find(".", end + 1)
 
 
 def eager_peak(graph, rows, input_bytes: int, instances, element_bytes: int) -> tuple[int, str]:

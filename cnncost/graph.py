@@ -80,8 +80,30 @@ class Graph:
         return tuple(node.name for node in self.nodes if node.name not in live)
 
 
+class BlockNesting:
+    """The block instances a layer sits in, outermost first, read from its name: `layer3.2.conv1` sits in
+    `layer3` and `layer3.2` when those are instances. Layers of one group share the answer (worked out once)."""
+
+    def __init__(self, block_names):
+        self.names = set(block_names)
+        self.groups: dict[str, tuple] = {}
+
+    def around(self, name: str) -> tuple:
+        cut = name.rfind(".")
+        if cut == -1:
+            return ()
+        group = name[:cut]
+        found = self.groups.get(group)
+        if found is None:
+            found = self.groups[group] = (*self.around(group), *((group,) if group in self.names else ()))
+        return found
+
+
 def build_graph(input_shape: tuple, nodes: list, outputs, where: Location) -> Graph:
     """Order nodes so each follows its inputs, keeping the written order where it already works."""
+    outputs = (outputs,) if isinstance(outputs, str) else tuple(outputs)
+    if _in_written_order(nodes):  # the usual case, and what the ordering below would give: one pass, no heap
+        return Graph(tuple(input_shape), tuple(nodes), outputs)
     index = {node.name: i for i, node in enumerate(nodes)}
     waiting = {node.name: sum(1 for name in set(node.inputs) if name != INPUT) for node in nodes}
     users: dict[str, list] = {}
@@ -105,7 +127,17 @@ def build_graph(input_shape: tuple, nodes: list, outputs, where: Location) -> Gr
         stuck = [node for node in nodes if waiting[node.name] > 0]
         cycle = _find_cycle({node.name: node for node in stuck})
         raise CnnCostError(f"the layers form a cycle: {' → '.join(cycle)}", stuck[0].loc, "a layer cannot depend on its own output")
-    return Graph(tuple(input_shape), tuple(order), (outputs,) if isinstance(outputs, str) else tuple(outputs))
+    return Graph(tuple(input_shape), tuple(order), outputs)
+
+
+def _in_written_order(nodes: list) -> bool:
+    made = set()
+    for node in nodes:
+        for name in node.inputs:
+            if name not in made and name != INPUT:
+                return False
+        made.add(node.name)
+    return True
 
 
 def _find_cycle(stuck: dict) -> list[str]:

@@ -58,6 +58,8 @@ def through(inputs: list[Field], broadcast: list[bool], window, input_sizes: tup
     """The field of a layer from its inputs' fields (those broadcast over every spatial axis flagged) and its
     Windows (None: each output element reads only its own position). `ranks` are the per-sample ranks of
     its first input and its output; `axis_order` is given by an op that moves axes."""
+    if window is None and axis_order is None and len(inputs) == 1 and not broadcast[0] and ranks[0] == ranks[1]:
+        return inputs[0]  # a pointwise layer (ReLU, batchnorm): each output element sees what its input element saw
     local = [f for f, b in zip(inputs, broadcast) if not b] or inputs
     gates = [f for f, b in zip(inputs, broadcast) if b]
     global_context = any(f.global_context for f in local) or any(f.global_context or f.covers(input_sizes) for f in gates)
@@ -99,6 +101,8 @@ def union(fields: list[Field]) -> tuple:
 
 
 def _apply(field: AxisField, window) -> AxisField:
+    if window.step == 1 and window.first == 0 and window.last == 0:  # a 1×1 convolution's: the field as it was
+        return field
     middle = window.first + window.last  # twice the window's centre offset
     if type(middle) is int and not middle % 2:  # the common case stays in ints: most windows have odd spans
         start = field.start + field.jump * (middle // 2)

@@ -17,9 +17,10 @@ def to_rich(view: View, width: int | None = None):
     the receptive field, then the op); if the table is still too wide with names at their shortest, headers stack
     onto two lines and cells lose their padding (`compact`); only then are names shortened from the middle, so
     that every row stays one line and no number is cut or wrapped."""
-    shown = fit_columns(view, width)
-    compact = width is not None and _table_width(_cell_widths(view, shown, shortest_name=True), False) > width
-    names = _name_width(view, shown, width, compact)
+    cells = view_cells(view)
+    shown = fit_columns(view, width, cells)
+    compact = width is not None and _table_width(_cell_widths(view, shown, shortest_name=True, cells=cells), False) > width
+    names = _name_width(view, shown, width, compact, cells)
     table = Table(title=view.title, box=box.SIMPLE_HEAVY, show_footer=view.total_row is not None, title_justify="left",
                   padding=(0, 0) if compact else (0, 1))
     for i, column in shown:
@@ -29,10 +30,10 @@ def to_rich(view: View, width: int | None = None):
         header = _stacked(column.header) if compact else column.header
         table.add_column(header, justify="right" if column.numeric else "left", footer=footer, no_wrap=True)
     name_at = [i for i, _ in shown].index(view.name_column) if view.name_column in dict(shown) else None
-    for row in view.rows:
-        cells = [column.shown(row) for _, column in shown]
-        if name_at is not None:
-            cells[name_at] = _middle(cells[name_at], names)
+    by_column = [cells[i] for i, _ in shown]
+    if name_at is not None:
+        by_column[name_at] = [_middle(name, names) for name in by_column[name_at]]
+    for cells in zip(*by_column):
         table.add_row(*cells)
     parts = [table]
     dropped = [column.header for column in view.columns if column.shown_in_tables and column not in dict(shown).values()]
@@ -80,15 +81,20 @@ def _stacked(header: str) -> str:
     return " ".join(words[:cut]) + "\n" + " ".join(words[cut:])
 
 
-def _cell_widths(view: View, shown, shortest_name: bool = False, compact: bool = False) -> list[int]:
+def view_cells(view: View) -> dict[int, list[str]]:
+    """Every table column's cells, formatted once for all the width questions asked of them."""
+    return {i: column.cells(view.rows) for i, column in enumerate(view.columns) if column.shown_in_tables}
+
+
+def _cell_widths(view: View, shown, shortest_name: bool = False, compact: bool = False, cells: dict | None = None) -> list[int]:
     """Each shown column's widest cell (header, rows, footer): one pass over the cells, linear in the rows."""
     widths = []
     for i, column in shown:
         header = _stacked(column.header) if compact else column.header
-        cells = [*header.split("\n"), *(column.shown(row) for row in view.rows)]
+        widest = max(len(line) for line in header.split("\n"))
+        widest = max(widest, max(map(len, cells[i] if cells else column.cells(view.rows)), default=0))
         if view.total_row is not None and view.total_row[i] != "":
-            cells.append(column.human(view.total_row[i]))
-        widest = max(map(len, cells))
+            widest = max(widest, len(column.human(view.total_row[i])))
         widths.append(min(widest, NAME_MIN) if shortest_name and i == view.name_column else widest)
     return widths
 
@@ -101,21 +107,21 @@ def _table_width(widths, compact: bool = False) -> int:
     return sum(widths) + (1 if compact else 3) * len(widths) + 1
 
 
-def fit_columns(view: View, width: int | None) -> list:
+def fit_columns(view: View, width: int | None, cells: dict | None = None) -> list:
     shown = [(i, column) for i, column in enumerate(view.columns) if column.shown_in_tables]
     if width is None:
         return shown
     for rank in sorted({column.drop_order for _, column in shown if column.drop_order}):
-        if _table_width(_cell_widths(view, shown)) <= width:
+        if _table_width(_cell_widths(view, shown, cells=cells)) <= width:
             break
         shown = [(i, column) for i, column in shown if column.drop_order != rank]
     return shown
 
 
-def _name_width(view: View, shown, width: int | None, compact: bool = False) -> int | None:
+def _name_width(view: View, shown, width: int | None, compact: bool = False, cells: dict | None = None) -> int | None:
     if width is None or view.name_column not in dict(shown):
         return None
-    widths = _cell_widths(view, shown, compact=compact)
+    widths = _cell_widths(view, shown, compact=compact, cells=cells)
     over = _table_width(widths, compact) - width
     name = widths[[i for i, _ in shown].index(view.name_column)]
     return max(name - over, NAME_MIN) if over > 0 else None
@@ -129,28 +135,42 @@ def _middle(text: str, limit: int | None) -> str:
     return text[: keep // 2] + "…" + text[len(text) - (keep - keep // 2):]
 
 
-def to_plain(view: View) -> str:
-    """The table's cells in aligned columns, one line per row, nothing cut or wrapped."""
-    columns = [column for column in view.columns if column.shown_in_tables]
-    keep = [i for i, column in enumerate(view.columns) if column.shown_in_tables]
-    body = [[column.shown(row) for row in view.rows] for column in columns]  # by column: each width is one max()
+def to_plain(view: View, width: int | None = None) -> str:
+    """The table's cells in aligned columns, one line per row, nothing cut or wrapped. Given a terminal's `width`,
+    columns drop and names shorten by the same rules as `to_rich`."""
+    cells = view_cells(view)
+    shown = fit_columns(view, width, cells)
+    columns = [column for _, column in shown]
+    body = [cells[i] for i, _ in shown]  # by column: each width is one max()
+    names = _name_width(view, shown, width, cells=cells)
+    if names is not None:
+        at = [i for i, _ in shown].index(view.name_column)
+        body[at] = [_middle(name, names) for name in body[at]]
     footer = None
     if view.total_row is not None:
-        footer = [view.columns[i].human(view.total_row[i]) if view.total_row[i] != "" else "" for i in keep]
+        footer = [column.human(view.total_row[i]) if view.total_row[i] != "" else "" for i, column in shown]
     headers = [column.header for column in columns]
-    widths = [max(len(header), max(map(len, cells), default=0), len(footer[k]) if footer else 0)
-              for k, (header, cells) in enumerate(zip(headers, body))]
+    widths = [max(len(header), max(map(len, column_cells), default=0), len(footer[k]) if footer else 0)
+              for k, (header, column_cells) in enumerate(zip(headers, body))]
 
-    template = "  ".join(f"{{:{'>' if c.numeric else '<'}{w}}}" for w, c in zip(widths, columns))  # one format per line
+    def padded(column_cells, k) -> list[str]:  # column by column: one str method call per cell, no per-line format parsing
+        cell_width, pad = widths[k], str.rjust if columns[k].numeric else str.ljust
+        return [pad(cell, cell_width) for cell in column_cells]
 
-    def line(cells) -> str:
-        return template.format(*cells).rstrip()
+    def lines(by_column) -> list[str]:
+        return ["  ".join(row).rstrip() for row in zip(*(padded(column_cells, k) for k, column_cells in enumerate(by_column)))]
 
     rule = "-" * (sum(widths) + 2 * (len(widths) - 1))
-    out = [view.title, "", line(headers), rule, *map(line, zip(*body))]
+    out = [view.title, "", *lines([[h] for h in headers]), rule, *lines(body)]
     if footer:
-        out += [rule, line(footer)]
+        out += [rule, *lines([[cell] for cell in footer])]
     out.append("")
-    out += [f"{label}: {text}" for label, text in view.totals]
-    out += list(view.notes)
+    dropped = [column.header for column in view.columns if column.shown_in_tables and column not in columns]
+    hidden = [f"(hidden to fit {width} columns: {', '.join(dropped)}; widen the terminal or use --format csv)"] if dropped else []
+    prose = hidden + [f"{label}: {text}" for label, text in view.totals] + list(view.notes)
+    if width:  # on a terminal, wrapped between words as rich wraps them
+        import textwrap
+
+        prose = [textwrap.fill(text, width, break_on_hyphens=False) for text in prose]
+    out += prose
     return "\n".join(out) + "\n"

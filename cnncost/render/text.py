@@ -22,8 +22,8 @@ def to_markdown(view: View) -> str:
     lines = [f"### {' '.join(view.title.splitlines())}", ""]
     lines.append("| " + " | ".join(_md(c.header) for c in columns) + " |")
     lines.append("|" + "|".join("---:" if c.numeric else "---" for c in columns) + "|")
-    for row in view.rows:
-        lines.append("| " + " | ".join(_md(c.shown(row)) for c in columns) + " |")
+    for cells in zip(*(column.cells(view.rows) for column in columns)):
+        lines.append("| " + " | ".join(map(_md, cells)) + " |")
     if view.total_row:
         cells = [f"**{_md(c.human(v))}**" if v != "" else "" for c, v in zip(view.columns, view.total_row) if c.shown_in_tables]
         lines.append("| " + " | ".join(cells) + " |")

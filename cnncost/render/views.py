@@ -6,6 +6,7 @@ CSV writes the raw values, the others the human ones.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable
 
 from cnncost import units
@@ -26,6 +27,27 @@ class Column:
 
     def shown(self, row) -> str:
         return self.text(row) if self.text else self.human(self.value(row))
+
+    def cells(self, rows) -> list[str]:
+        """`shown` for every row. A deep network repeats its figures (every bottleneck of a stage has the same
+        shape and params), so each distinct value is formatted once: most of a 100k-row table's cells are repeats."""
+        if self.text:
+            return [self.text(row) for row in rows]
+        human, formatted, out = self.human, {}, []
+        for value in map(self.value, rows):
+            kind = type(value)
+            if kind is list and all(type(item) is int for item in value):  # a shape
+                value_key = tuple(value)
+            elif kind is int or kind is str:  # not float or bool: 1 == 1.0 == True, but they read differently
+                value_key = value
+            else:
+                out.append(human(value))
+                continue
+            text = formatted.get(value_key)
+            if text is None:
+                text = formatted[value_key] = human(value)
+            out.append(text)
+        return out
 
 
 @dataclass(frozen=True)
@@ -56,13 +78,16 @@ def _indent(row, depth) -> str:
 
 def _rf(row) -> str:
     field_ = getattr(row, "receptive_field", ())
-    if not field_:
-        return ""
+    return _rf_text(field_, getattr(row, "global_context", False)) if field_ else ""
+
+
+@lru_cache(maxsize=4096)  # fields repeat from row to row (a pointwise layer keeps its input's)
+def _rf_text(field_: tuple, global_context: bool) -> str:
     sizes = "×".join(str(axis.size) for axis in field_)
     jumps = "×".join(str(axis.jump) for axis in field_)
     if len({axis.size for axis in field_}) == 1 and len({axis.jump for axis in field_}) == 1:
         sizes, jumps = str(field_[0].size), str(field_[0].jump)
-    return f"{sizes} /{jumps}" + (" +g" if getattr(row, "global_context", False) else "")
+    return f"{sizes} /{jumps}" + (" +g" if global_context else "")
 
 
 def standard_view(report: Report, depth: int | None = None) -> View:

@@ -85,9 +85,10 @@ def build(doc, path: str = "<spec>", input_shape: tuple | None = None, args: dic
     names = {GRAPH_INPUT, *(node.name for node in expander.nodes)}
     nodes = []
     expanded = not mistakes.errors  # after a failed entry, references may point into it: check attributes only
+    normalized: dict = {}
     for spec_node in expander.nodes:
         with mistakes.collecting():
-            nodes.append(make_node(spec_node, expander, names) if expanded else node_attrs(spec_node))
+            nodes.append(make_node(spec_node, expander, names, normalized) if expanded else node_attrs(spec_node))
     mistakes.raise_if_any()
     outputs = [expander.resolve(Ref(top, name, where), names) for name, where in output_refs(doc, last)]
     graph = build_graph(shape, nodes, outputs, Location(path))
@@ -136,18 +137,31 @@ def output_refs(doc: LocDict, last: str) -> list[tuple[str, Location]]:
     return [(name, names.item_loc(i)) for i, name in enumerate(names)]
 
 
-def node_attrs(spec_node) -> dict:
-    """A layer's attributes, checked against its op's declared keys."""
+def node_attrs(spec_node, normalized: dict | None = None) -> dict:
+    """A layer's attributes, checked against its op's declared keys. `normalized` keeps each (op, settings as
+    written)'s result for the layers that repeat them (a block's every instance); each layer gets its own copy."""
+    key = None
+    if normalized is not None:
+        try:
+            key = (spec_node.op, tuple(spec_node.raw.items()), tuple(map(type, spec_node.raw.values())))  # `bias: 1` ≠ `bias: true`
+            found = normalized.get(key)
+        except TypeError:  # a list among the settings: normalized afresh
+            key = found = None
+        if found is not None:
+            return dict(found)
     try:
-        return OPS[spec_node.op].normalize(spec_node.raw)
+        attrs = OPS[spec_node.op].normalize(spec_node.raw)
     except OpError as exc:
         where = spec_node.attr_locs.get(exc.key, spec_node.loc) if exc.key else spec_node.loc
         raise CnnCostError(f"layer {spec_node.name!r}: {exc}", where) from None
+    if key is not None:
+        normalized[key] = dict(attrs)
+    return attrs
 
 
-def make_node(spec_node, expander: Expander, names: set) -> Node:
+def make_node(spec_node, expander: Expander, names: set, normalized: dict | None = None) -> Node:
     op = OPS[spec_node.op]
-    attrs = node_attrs(spec_node)
+    attrs = node_attrs(spec_node, normalized)
     inputs = tuple(expander.resolve(ref, names) for ref in spec_node.inputs)
     named = [key for key in op.layer_keys if attrs.get(key) is not None]
     if named:  # their references were appended to the inputs, in this order; keep the resolved names

@@ -360,7 +360,8 @@ class Expander:
                 raise CnnCostError(f"reference {ref.name!r} goes round in a loop of skipped layers", ref.loc)
             seen[full] = True
             ref = self.aliases[full]
-        self.resolved.update(dict.fromkeys(seen, full))
+        if seen:
+            self.resolved.update(dict.fromkeys(seen, full))
         return full
 
     def lookup(self, ref: Ref, node_names: set) -> str:
