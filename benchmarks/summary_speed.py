@@ -1,9 +1,10 @@
 """Whole-process wall and CPU time of `cnncost summary` in every format, for densenet201 and for generated specs
 of 10k and 100k layers; and the start-up figure of `summary vgg16 --format json` (target: median ≤ 0.15 s).
 
-Two generated specs per size: `chain_N` repeats one unit (conv 1×1, relu), as deep networks repeat their
+Three generated specs per size: `chain_N` repeats one unit (conv 1×1, relu), as deep networks repeat their
 blocks, so cnncost works each layer's figures out once and reuses them; `varied_N` gives every conv its own
-width (${8 + i + 100·s} channels), so no two layers are alike and nothing is reused: the worst case.
+width (${8 + i + 100·s} channels), so no two layers are alike and nothing is reused; `literal_N` writes the same
+distinct layers out one by one (as a generator script would), so the YAML itself is N entries: the worst case.
 With --terminal, the 100k-layer tables are also printed to a pseudo-terminal 160 columns wide (what a user
 typing the command sees: above 2,000 rows, plain text fitted to the terminal instead of rich's table).
 
@@ -40,13 +41,21 @@ def times(args: list[str], runs: int) -> tuple[float, float]:
     return statistics.median(walls), statistics.median(cpus)
 
 
-def generated_spec(layers: int, folder: str, varied: bool = False) -> str:
+KINDS = ("chain", "varied", "literal")
+
+
+def generated_spec(layers: int, folder: str, kind: str = "chain") -> str:
     """A chain of `layers` layers (a multiple of 200): conv 1×1 and relu, alternating, on a small input, as
     stages of 100 units (a single repeat is limited to 10,000). `varied`: unit i of stage s has 8 + i + 100·s
-    output channels, so every layer differs from every other."""
-    name = f"{'varied' if varied else 'chain'}_{layers}"
+    output channels, so every layer differs from every other; `literal`: those layers written out, no blocks."""
+    name = f"{kind}_{layers}"
     path = os.path.join(folder, f"{name}.yaml")
-    if varied:
+    if kind == "literal":
+        with open(path, "w") as handle:
+            handle.write(f"name: {name}\ninput: 8x4x4\nlayers:\n")
+            handle.writelines(f"  - conv2d: {{out: {8 + unit}, kernel: 1}}\n  - relu\n" for unit in range(layers // 2))
+        return path
+    if kind == "varied":
         unit = "    args: {i: 0, s: 0}\n    layers:\n      - conv2d: {out: \"${8 + i + 100 * s}\", kernel: 1}\n      - relu\n"
         stage = "    args: {s: 0}\n    layers:\n      - unit: {repeat: 100, index_as: i, s: $s}\n"
         top = f"  - stage: {{repeat: {layers // 200}, index_as: s}}\n"
@@ -102,7 +111,7 @@ def main() -> None:
           f"load average {os.getloadavg()[0]:.2f})")
     print(f"{'spec':<16}" + "".join(f"{fmt + ' wall/CPU':>20}" for fmt in FORMATS) + "  table/json CPU  load")
     with tempfile.TemporaryDirectory() as folder:
-        specs = [generated_spec(n, folder, varied) for n in sizes for varied in (False, True)]
+        specs = [generated_spec(n, folder, kind) for n in sizes for kind in KINDS]
         for spec in ["densenet201", *specs]:
             figures = row(spec, runs)
             name = os.path.basename(spec).removesuffix(".yaml")

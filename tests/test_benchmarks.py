@@ -100,12 +100,15 @@ def test_breakdown_keeps_matmul_time_out_of_the_convolution_copies(forward_break
 
 def test_summary_speed_prints_every_format_for_each_spec():
     script = SCRIPT.parent / "summary_speed.py"
-    result = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, str(script), "--quick", "--terminal"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    rows = [line.split() for line in result.stdout.splitlines() if line.startswith(("densenet201", "chain_1000 "))]
-    assert [row[0] for row in rows] == ["densenet201", "chain_1000"] and all(len(row) == 7 for row in rows)
+    names = ("densenet201", "chain_1000", "varied_1000", "literal_1000")
+    rows = [line.split() for line in result.stdout.splitlines() if line.split()[:1] and line.split()[0] in names]
+    assert [row[0] for row in rows] == list(names) and all(len(row) == 7 for row in rows)
     assert all(re.fullmatch(r"[\d.]+/[\d.]+s", cell) for row in rows for cell in row[1:5])  # wall/CPU seconds per format
     assert all(re.fullmatch(r"[\d.]+", row[6]) for row in rows)  # the load average
+    terminal = [line for line in result.stdout.splitlines() if "on a 160-column terminal" in line]
+    assert [line.split()[0] for line in terminal] == [f"{name}.yaml" for name in names[1:]]
 
 
 SWEEP_SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "sweep_speed.py"
