@@ -96,3 +96,20 @@ def test_plain_text_without_a_width_keeps_every_column():
     text = to_plain(view)
     assert "hidden" not in text and all(column.header in text.splitlines()[2] for column in view.columns if column.shown_in_tables)
     assert max(map(len, text.splitlines()[: 4 + len(view.rows)])) > 100
+
+
+def test_an_oversized_document_without_anchors_is_refused_where_the_alias_count_would_refuse_it(tmp_path):
+    """A document without `&` has no anchors, so no aliases: the alias-bomb pre-count is skipped (0.9 s of a 100k-layer
+    literal spec) and the converter's own count refuses it. A comment holding `&` makes no node but forces the
+    pre-count: both must name the same node."""
+    from cnncost.spec.yamlload import load_yaml
+
+    body = "name: big\ninput: 3x8x8\nlayers:\n" + "  - [1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 2]\n" * 50_000
+    messages = []
+    for text in (body, "# a comment with & in it\n" + body):
+        with pytest.raises(CnnCostError, match="more than 1,000,000 YAML nodes") as caught:
+            load_yaml(text, "big.yaml")
+        messages.append(str(caught.value))
+    without, with_comment = messages
+    line, column = without.split(":")[1:3]
+    assert with_comment.replace(f"big.yaml:{int(line) + 1}:{column}", f"big.yaml:{line}:{column}") == without
