@@ -113,3 +113,49 @@ def test_an_oversized_document_without_anchors_is_refused_where_the_alias_count_
     without, with_comment = messages
     line, column = without.split(":")[1:3]
     assert with_comment.replace(f"big.yaml:{int(line) + 1}:{column}", f"big.yaml:{line}:{column}") == without
+
+
+class _Terminal:
+    """A stdout that says it is a terminal, as a user's shell is."""
+
+    def __init__(self):
+        import io
+
+        self.buffer, self.encoding = io.StringIO(), "utf-8"
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        return self.buffer.write(text)
+
+    def flush(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("rows", [10, 3000])
+def test_a_terminal_gets_plain_text_fitted_to_it_only_for_long_tables(monkeypatch, rows):
+    """rich draws up to RICH_ROWS rows (its box-drawing rule ━); longer tables print as plain text (a --- rule),
+    fitted to the terminal's width all the same."""
+    from cnncost.cli import output
+
+    terminal = _Terminal()
+    monkeypatch.setattr(output.sys, "stdout", terminal)
+    monkeypatch.setattr(output, "terminal_width", lambda _: 80)
+    monkeypatch.setattr(output, "emit_rich", lambda renderable, _: terminal.write(_rich_text(renderable)))
+    text = "name: t\ninput: 8x4x4\nlayers:\n  - relu: {repeat: %d}\n" % rows
+    output.emit_view(views.standard_view(cnncost.analyze(cnncost.load(text))), "table", None)
+    lines = terminal.buffer.getvalue().splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    assert any(line.startswith("---") for line in lines) == (rows > output.RICH_ROWS)
+    assert any("━" in line for line in lines) == (rows <= output.RICH_ROWS)
+
+
+def _rich_text(renderable) -> str:
+    import io
+
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    Console(file=buffer, width=80, color_system=None).print(renderable)
+    return buffer.getvalue()
