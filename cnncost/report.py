@@ -1,7 +1,7 @@
 """What an analysis returns: plain, frozen data that renderers and scripts read."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from cnncost.traffic import CONVENTION as TRAFFIC_CONVENTION, arithmetic_intensity
 
@@ -230,7 +230,12 @@ def _layer_dict(row: LayerRow, estimated: bool = False) -> dict:
     return out
 
 
+_SCALARS = frozenset((bool, int, float, str, type(None)))
+
+
 def _plain(value):
+    if type(value) in _SCALARS:  # most of a layer's attributes: returned as they are, without the checks below
+        return value
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -242,7 +247,8 @@ def _plain(value):
 
 def _block_dict(block: BlockRow) -> dict:
     """`receptive_field` keeps its first form, [[size, jump]] per axis; `receptive_field_axes` is the layers' form."""
-    out = {"kind" if key == "block" else key: value for key, value in asdict(block).items()}  # JSON key kept
+    out = {"kind" if f.name == "block" else f.name: getattr(block, f.name) for f in fields(BlockRow)}  # JSON key kept
+    out["output_shape"] = list(block.output_shape)  # flat values: no need for asdict's deep copy of every block
     out["receptive_field"] = [[_number(a.size), _number(a.jump)] for a in block.receptive_field]
     out["receptive_field_axes"] = field_dicts(block.receptive_field)
     return out

@@ -91,9 +91,12 @@ def _shown(text) -> str:
 
 
 def count(n: int) -> str:
-    """61,100,840 → '61.10 M' (SI, for params, MACs, FLOPs); below 1000 the plain integer."""
+    """61,100,840 → '61.10 M' (SI, for params, MACs, FLOPs); below 1000 the plain integer. As `size`, a figure never
+    reads 1000 of a unit: 999,999 → '1.00 M', not '1000.00 k'."""
+    if -1000 < n < 1000:  # most cells of a large table's Params column: no scale to try
+        return str(n)
     for suffix, scale in (("T", 10**12), ("G", 10**9), ("M", 10**6), ("k", 10**3)):
-        if abs(n) >= scale:
+        if abs(n) * 200 >= 199_999 * (scale // 1000):  # exact: it would show as 1000.00 or more of the unit below
             return f"{n / scale:.2f} {suffix}"
     return str(n)
 

@@ -18,3 +18,20 @@ from cnncost import units
 )
 def test_sizes_never_read_1000_of_a_unit(n, shown):
     assert units.size(n) == shown
+
+
+@pytest.mark.parametrize(
+    "n, shown",
+    [
+        (999, "999"),
+        (1000, "1.00 k"),
+        (61_100_840, "61.10 M"),  # AlexNet's params as torchvision publishes them, 61,100,840
+        (999_994, "999.99 k"),  # 999.994 k rounds down at two decimals
+        (999_995, "1.00 M"),  # 999.995 k would round up to 1000.00 k
+        (999_999, "1.00 M"),
+        (-999_999, "-1.00 M"),
+        (999_995_000, "1.00 G"),
+    ],
+)
+def test_counts_never_read_1000_of_a_unit(n, shown):
+    assert units.count(n) == shown
