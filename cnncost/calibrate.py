@@ -89,10 +89,11 @@ TINY_SECONDS = 0.3
 BATCH = 8
 COPY_ELEMENTS = 8 * 2**20  # 32 MiB of float32, larger than a laptop's last-level cache
 ELEMENTWISE_ELEMENTS = 4 * 2**20
-STEP_SECONDS = 1.0  # per product; each layer gets LAYER_SECONDS per round: 7 × 1.0 + 2 × 35 × 0.3 + the rest ≈ 35 s
+STEP_SECONDS = 1.0  # per product; each layer gets LAYER_SECONDS per round: 7 × 1.0 + 2 × 37 × 0.3 + the rest ≈ 35 s
 LAYER_SECONDS = 0.3
 # The layers are timed in two rounds some 15 s apart, each keeping its fastest: another process's burst of work
-# (a test run) slows a two-thread product tenfold while it lasts, and seldom lasts through both rounds.
+# slows a two-thread product tenfold or more while it lasts. Two rounds outlast a short burst, not a CPU busy
+# throughout (docs/roofline.md).
 ROUNDS = 2
 
 
@@ -220,10 +221,12 @@ def efficiencies(shares: list) -> dict:
 
 def shape_efficiencies(shares: list) -> dict:
     """Per efficiency key, the measured product shapes, as a profile's shape_efficiency lists them."""
+    from cnncost.devices import SHAPE_KEYS
+
     shapes: dict = {}
     for key, shape, share in shares:
         if shape:
-            shapes.setdefault(key, []).append(dict(zip(("rows", "depth", "columns", "efficiency"), (*shape, share))))
+            shapes.setdefault(key, []).append(dict(zip(SHAPE_KEYS, (*shape, share))))
     return shapes
 
 
@@ -267,7 +270,7 @@ def profile_text(measured: dict, name: str | None = None) -> str:
             "memory_bandwidth": "numpy copy of 32 MiB into a new array: bytes read + written per second",
             "overhead": "a ReLU of 4 channels on a 4×4 map at batch 1 through verify's numpy forward: the fixed cost of a layer",
             "op_overhead": "the same for a 3×3 convolution (dense, depthwise, grouped: every convolution op takes "
-                           "conv2d's) and a linear layer of 4 features",
+                           "conv2d's), a 1×1 convolution on 4 channels of 16×16 (pointwise) and a linear layer of 4 features",
             "efficiency": "the roofline's time over the measured time less the overhead, for one-layer micro-benchmarks "
                           "at batch 8 through verify's numpy forward (median per key; every convolution op takes "
                           "conv2d's, per variant); default, numpy.maximum's share of the copy bandwidth",
