@@ -109,10 +109,12 @@ def reference_seconds() -> float:
 
 def describe(profile) -> str:
     efficiency = ", ".join(f"{key} {profile.efficiency_of(*key.split())}" for key in
-                           ("conv2d", "conv2d depthwise", "conv2d grouped", "linear", "batchnorm", "relu"))
+                           ("conv2d", "conv2d pointwise", "conv2d depthwise", "conv2d grouped", "linear", "batchnorm", "relu"))
+    shapes = sum(len(profile.shape_efficiency.get(key, ())) for key in ("conv2d", "conv2d pointwise", "conv2d depthwise", "conv2d grouped"))
     return (f"{profile.name}: float32 peak {profile.peak_flops['float32'] / 1e9:.1f} GFLOP/s, bandwidth "
             f"{profile.memory_bandwidth / 1e9:.1f} GB/s, overhead {profile.overhead_ns / 1e3:.1f} µs "
-            f"(conv2d {profile.overhead_seconds('conv2d') * 1e6:.1f} µs); efficiency {efficiency}")
+            f"(conv2d {profile.overhead_seconds('conv2d') * 1e6:.1f} µs); efficiency {efficiency}; "
+            f"{shapes} convolution shapes measured")
 
 
 def figures(label: str, estimated_layers: list, measured_layers: list, estimated: dict, measured: dict) -> None:

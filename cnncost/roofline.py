@@ -3,7 +3,9 @@
 Each layer that runs takes max(flops / peak FLOP/s, bytes moved / bandwidth) / the op's efficiency (the share of
 the roofline it reaches) plus the profile's per-layer overhead, and is compute- or memory-bound by whichever term
 is larger. An op's variant (a depthwise conv: the op's `variant`) takes the variant's own efficiency and overhead
-when the profile gives them, else the op's, else the profile's defaults. The model's time is the layers' sum
+when the profile gives them, else the op's, else the profile's defaults. A profile that measured an op at a few
+product shapes (`shape_efficiency`; a convolution is a product of (out/groups) rows, (C_in/groups · taps) depth and
+one column per output position) gives the layer the efficiency interpolated between the nearest measured shapes instead. The model's time is the layers' sum
 (one layer after another, as a forward pass runs them). A layer that moves nothing and computes nothing (a view)
 takes no time. Times are seconds as floats: they are estimates, not counts.
 """
@@ -22,8 +24,10 @@ def layer_seconds(row, peak: int, profile) -> tuple[float, str]:
     bound = "compute" if compute > memory else "memory"
     if not (row.flops or row.bytes_read or row.bytes_written):
         return 0.0, bound
-    variant = OPS[row.op].variant(row.attrs, list(row.input_shapes))
-    return max(compute, memory) / profile.efficiency_of(row.op, variant) + profile.overhead_seconds(row.op, variant), bound
+    op, in_shapes = OPS[row.op], list(row.input_shapes)
+    variant = op.variant(row.attrs, in_shapes)
+    efficiency = profile.efficiency_of(row.op, variant, op.product_shape(row.attrs, in_shapes, row.output_shape))
+    return max(compute, memory) / efficiency + profile.overhead_seconds(row.op, variant), bound
 
 
 def estimate(report, profile):

@@ -47,7 +47,7 @@ def test_every_bundled_micro_benchmark_is_a_valid_one_layer_spec():
 ROUND = {"gemm_1x1x1": 100 * 10**9, "copy_bytes_per_second": 10 * 10**9,
          "elementwise_elements_per_second": 625_000_000,  # 8 B each: 5 GB/s of the 10 → 0.5
          "tiny_relu_seconds": 20e-6, "tiny_conv3x3_seconds": 200e-6, "tiny_depthwise3x3_seconds": 100e-6,
-         "tiny_grouped3x3_seconds": 150e-6, "tiny_linear_seconds": 30e-6}
+         "tiny_grouped3x3_seconds": 150e-6, "tiny_conv1x1_seconds": 40e-6, "tiny_linear_seconds": 30e-6}
 HAND_LAYERS = (
     ("conv", "conv2d", "64x56x56", "conv2d: {name: timed, out: 64, kernel: 3, padding: 1}"),
     ("dw", "conv2d depthwise", "96x56x56", "conv2d: {name: timed, out: 96, kernel: 3, padding: 1, groups: 96}"),
@@ -80,6 +80,25 @@ def test_a_depthwise_conv_gets_its_own_efficiency(monkeypatch):
     assert profile.efficiency["conv2d"] == 0.2
 
 
+def test_each_convolution_benchmark_is_kept_at_its_product_shape(monkeypatch):
+    # the two benchmarks above: the 3×3 conv 64 → 64 on 56×56 is a product of 64 rows, 64·9 = 576 deep, 56·56 =
+    # 3,136 columns at 0.2; the depthwise 3×3 over 96 channels 1 row, 9 deep, 3,136 columns at 0.1
+    profile = round_profile(monkeypatch, {"conv": 0.0927, "dw": 0.019371424, "relu": 0.01})
+    assert profile.shape_efficiency["conv2d"] == profile.shape_efficiency["conv_transpose3d"] == ((64, 576, 3136, 0.2),)
+    assert profile.shape_efficiency["conv2d depthwise"] == ((1, 9, 3136, 0.1),)
+    assert "relu" not in profile.shape_efficiency
+
+
+def test_a_layer_timed_in_two_rounds_keeps_its_faster_time(quick, monkeypatch):
+    times = iter([0.003, 0.002, 0.001, 0.004] * 2)  # conv, dw, relu, add: first round, then second
+    monkeypatch.setattr(calibrate, "layer_seconds", lambda layer, batch=8, seconds=None: next(times) if batch == 8 else 1e-5)
+    measured = calibrate.measure()
+    assert [measured[f"{label}_seconds"] for label in ("conv", "dw", "relu", "add")] == [0.003, 0.002, 0.001, 0.004]
+    times = iter([0.003, 0.002, 0.001, 0.004] + [0.001, 0.003, 0.001, 0.002])
+    measured = calibrate.measure()
+    assert [measured[f"{label}_seconds"] for label in ("conv", "dw", "relu", "add")] == [0.001, 0.002, 0.001, 0.002]
+
+
 def test_an_elementwise_ops_efficiency_and_the_overheads(monkeypatch):
     # relu over 64×112×112 at batch 8: 6,422,528 floats read and written, 51,380,224 B (5.138 ms at 10 GB/s);
     # measured 10.296 ms less a ReLU's 20 µs: 5.138 / 10.276 = 0.5
@@ -91,6 +110,7 @@ def test_an_elementwise_ops_efficiency_and_the_overheads(monkeypatch):
     assert profile.op_overhead_ns["conv2d depthwise"] == 100_000
     assert profile.op_overhead_ns["conv_transpose2d grouped"] == 150_000
     assert profile.op_overhead_ns["linear"] == 30_000
+    assert profile.op_overhead_ns["conv2d pointwise"] == 40_000
 
 
 def test_calibrate_refuses_to_overwrite_without_force(cli, tmp_path):

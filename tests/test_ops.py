@@ -32,7 +32,8 @@ def test_depthwise_conv():
 
 @pytest.mark.parametrize("groups, channels, variant", [(1, 32, None), (32, 32, "depthwise"), (4, 32, "grouped"), (2, 4, "grouped")])
 def test_conv_variant_is_depthwise_when_every_channel_is_its_own_group(groups, channels, variant):
-    assert OPS["conv2d"].variant({"groups": groups}, [(channels, 8, 8)]) == variant
+    attrs = {"groups": groups, "kernel": (3, 3), "stride": (1, 1), "padding": (1, 1)}  # 3×3: not pointwise
+    assert OPS["conv2d"].variant(attrs, [(channels, 8, 8)]) == variant
 
 
 def test_conv_dilation_and_per_axis_lists():

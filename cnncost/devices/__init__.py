@@ -11,6 +11,8 @@ A profile is a small YAML file (docs/roofline.md):
     op_overhead: {conv2d: 180us}         # optional: an op's (or `OP VARIANT`'s) own overhead instead
     efficiency: {default: 0.5, conv2d: 0.3, conv2d depthwise: 0.05}  # optional: the share of the roofline an op
                                          # reaches; op names, `OP VARIANT` (`cnncost.ops` Op.variants) or `default`
+    shape_efficiency:                    # optional: an op's efficiency measured at a few product shapes
+      conv2d: [{rows: 64, depth: 576, columns: 3136, efficiency: 0.7}]  # (Op.product_shape); interpolated between
     sources: {peak_flops: "..."}         # where each figure comes from (required for a published profile)
 
 Bundled profiles sit beside this module and are found by name (`cnncost summary resnet50 --device a100-sxm4`).
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import difflib
 import os
+from math import log2
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,10 +29,10 @@ from cnncost.errors import CnnCostError, Location
 
 KINDS = ("published", "measured")
 KEYS = ("name", "description", "kind", "peak_flops", "memory_bandwidth", "cache_bytes", "overhead", "efficiency",
-        "op_overhead",
-        "sources", "measurements")
+        "op_overhead", "shape_efficiency", "sources", "measurements")
 REQUIRED = ("name", "kind", "peak_flops", "memory_bandwidth")
 DEFAULT = "default"  # the efficiency of any op the profile does not name
+SHAPE_KEYS = ("rows", "depth", "columns", "efficiency")  # one measured product shape in shape_efficiency
 
 
 @dataclass(frozen=True)
@@ -48,9 +51,14 @@ class Profile:
     sources: dict = field(default_factory=dict)
     op_overhead_ns: dict = field(default_factory=dict)  # op or "op variant" -> ns, instead of overhead_ns
     peak_locations: dict = field(default_factory=dict, compare=False)  # dtype -> where the rate is written
+    shape_efficiency: dict = field(default_factory=dict)  # op -> ((rows, depth, columns, efficiency), ...)
 
-    def efficiency_of(self, op: str, variant: str | None = None) -> float:
-        """The op's variant's share if the profile names it, else the op's, else the default's, else 1."""
+    def efficiency_of(self, op: str, variant: str | None = None, shape: tuple | None = None) -> float:
+        """The share interpolated between the product shapes nearest `shape` if the profile measured the op's
+        variant (else the op) at shapes; else the op's variant's share if the profile names it, else the op's, else the default's, else 1."""
+        shapes = most_specific(self.shape_efficiency, op, variant, None) if shape is not None else None
+        if shapes:
+            return efficiency_at(shapes, shape)
         return most_specific(self.efficiency, op, variant, self.efficiency.get(DEFAULT, 1.0))
 
     def overhead_seconds(self, op: str, variant: str | None = None) -> float:
@@ -64,6 +72,21 @@ def most_specific(values: dict, op: str, variant: str | None, otherwise):
         if key in values:
             return values[key]
     return otherwise
+
+
+def efficiency_at(measured, shape: tuple) -> float:
+    """The efficiency at product shape (rows, depth, columns), interpolated from the measured (rows, depth,
+    columns, efficiency): a weighted geometric mean, each weighted by 1 / its distance⁴ (Shepard's inverse distance
+    weighting; a power above the 3 dimensions keeps it local, else the many far shapes outweigh the near ones),
+    the distance measured in log2 of each dimension (2× more columns is as far as 2× fewer). A measured shape
+    itself gets its own efficiency."""
+    weights = []
+    for *at, efficiency in measured:
+        squared = sum(log2(a / b) ** 2 for a, b in zip(at, shape))
+        if squared == 0:
+            return efficiency
+        weights.append((1 / squared**2, efficiency))
+    return 2 ** (sum(weight * log2(efficiency) for weight, efficiency in weights) / sum(weight for weight, _ in weights))
 
 
 def bundled_dir() -> Path:
@@ -86,7 +109,7 @@ def read_profile(doc, path: str) -> Profile:
     from cnncost.spec.yamlload import LocDict
 
     from cnncost.ops import OPS
-    from cnncost.ops.base import unknown_key_message
+    from cnncost.ops.base import Op, unknown_key_message
     from cnncost.report import DTYPE_BYTES
     from cnncost.units import parse_bytes, parse_count, parse_duration
 
@@ -159,13 +182,47 @@ def read_profile(doc, path: str) -> Profile:
             raise CnnCostError(f"efficiency of {op} must be a share of the peak above 0 and at most 1, not {value!r}",
                                factors.value_loc(op))
         efficiency[op] = float(value)
+    shape_efficiency = {}
+    shapes = mapping("shape_efficiency")
+    products = [f"{name}{suffix}" for name, op in OPS.items() if type(op).product_shape is not Op.product_shape
+                for suffix in ("", *(f" {variant}" for variant in op.variants))]
+    for op, entries in shapes.items():
+        if op not in products:
+            raise CnnCostError(unknown_key_message(op, products, "shape_efficiency (an op that runs as a matrix product, or `OP VARIANT`)"),
+                               shapes.key_loc(op))
+        shape_efficiency[op] = tuple(_shape_entry(entry, op, shapes.value_loc(op)) for entry in _entries(entries, op, shapes.value_loc(op)))
     sources = {str(key): str(value) for key, value in mapping("sources").items()}
     if kind == "published" and not sources:
         raise CnnCostError("a published profile must cite its sources", doc.loc,
                            "add `sources:` naming the data sheet and its date for each figure")
     mapping("measurements")
     return Profile(name, kind, peak_flops, memory_bandwidth, path, text("description"), cache_bytes, overhead_ns,
-                   efficiency, sources, op_overhead_ns, {dtype: peaks.value_loc(dtype) for dtype in peaks})
+                   efficiency, sources, op_overhead_ns, {dtype: peaks.value_loc(dtype) for dtype in peaks}, shape_efficiency)
+
+
+def _entries(entries, op: str, where) -> list:
+    if not isinstance(entries, list) or not entries:
+        raise CnnCostError(f"shape_efficiency of {op} must be a list of {{rows, depth, columns, efficiency}}, not {entries!r}", where)
+    return entries
+
+
+def _shape_entry(entry, op: str, where) -> tuple:
+    """(rows, depth, columns, efficiency) of one measured shape: positive whole numbers and a share in (0, 1]."""
+    from cnncost.spec.yamlload import LocDict
+
+    where = getattr(entry, "loc", where)
+    if not isinstance(entry, LocDict) or sorted(entry) != sorted(SHAPE_KEYS):
+        raise CnnCostError(f"each shape_efficiency entry of {op} needs exactly {', '.join(SHAPE_KEYS)}, not {entry!r}", where)
+    for key in SHAPE_KEYS[:3]:
+        value = entry[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise CnnCostError(f"{key} of a shape_efficiency entry of {op} must be a whole number above 0, not {value!r}",
+                               entry.value_loc(key))
+    share = entry["efficiency"]
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share <= 1:
+        raise CnnCostError(f"efficiency of a shape_efficiency entry of {op} must be above 0 and at most 1, not {share!r}",
+                           entry.value_loc("efficiency"))
+    return entry["rows"], entry["depth"], entry["columns"], float(share)
 
 
 def _positive(value: int, where) -> int:

@@ -158,6 +158,11 @@ class Op:
         """Which of `variants` this layer is (a device profile may give it its own efficiency); None: plain."""
         return None
 
+    def product_shape(self, attrs: dict, in_shapes: list[tuple], out_shape: tuple) -> tuple[int, int, int] | None:
+        """The matrix product the layer lowers to, per group and sample: (rows, depth, columns). A product's rate
+        depends on its shape, so a device profile may measure a few (`shape_efficiency`); None: not a product."""
+        return None
+
     def kind_of(self, attrs: dict, in_shapes: list[tuple]) -> str:
         """The kind of layer for `--group-by op` (a depthwise conv is not a 3×3 conv)."""
         return self.kind

@@ -15,7 +15,9 @@ class Conv(Op):
     counts_as_layer = True
     absorbs_batchnorm = True
     flops_doc = "2·MACs, plus 1 per output element for the bias add"
-    variants = ("depthwise", "grouped")  # one small product per group: far below a dense product's rate
+    # depthwise, grouped: one small product per group, far below a dense product's rate; pointwise (1×1, stride 1,
+    # unpadded): the input already is the product's right-hand matrix, so no window copy and little fixed cost
+    variants = ("depthwise", "grouped", "pointwise")
 
     def __init__(self, spatial: int):
         self.spatial = spatial
@@ -75,7 +77,14 @@ class Conv(Op):
 
     def variant(self, attrs, in_shapes):
         groups = attrs["groups"]
-        return None if groups == 1 else "depthwise" if groups == in_shapes[0][0] else "grouped"
+        if groups > 1:
+            return "depthwise" if groups == in_shapes[0][0] else "grouped"
+        unpadded = attrs["padding"] in ("same", "valid") or not any(attrs["padding"])  # 'same' pads a 1×1 by 0
+        return "pointwise" if all(k == 1 for k in attrs["kernel"]) and all(s == 1 for s in attrs["stride"]) and unpadded else None
+
+    def product_shape(self, attrs, in_shapes, out_shape):
+        """im2col: (out/groups filters) × (C_in/groups · taps) @ (C_in/groups · taps) × (output positions)."""
+        return attrs["out"] // attrs["groups"], in_shapes[0][0] // attrs["groups"] * prod(attrs["kernel"]), prod(out_shape[1:])
 
     def kind_of(self, attrs, in_shapes):
         if self.variant(attrs, in_shapes) == "depthwise":
@@ -133,6 +142,10 @@ class ConvTranspose(Conv):
 
     def macs(self, attrs, in_shapes, out_shape):
         return prod(in_shapes[0]) * (attrs["out"] // attrs["groups"]) * prod(attrs["kernel"])
+
+    def product_shape(self, attrs, in_shapes, out_shape):
+        """col2im: (out/groups · taps) × (C_in/groups) @ (C_in/groups) × (input positions), then the patches are summed."""
+        return attrs["out"] // attrs["groups"] * prod(attrs["kernel"]), in_shapes[0][0] // attrs["groups"], prod(in_shapes[0][1:])
 
     def window(self, attrs, in_shapes):
         """Output o receives input i iff o = i·s − p + t·d for a tap t in 0…k−1."""
