@@ -33,7 +33,9 @@ GEMM_SHAPES = ((512, 512, 512), (1024, 1024, 1024), (25088, 576, 64), (6272, 115
 # any model's measured time. An efficiency key measured more than once gets the median. A convolution's rate
 # depends on the shape of the product it runs as (Op.product_shape: a few filters, a shallow window or a small
 # map each leave most of the product's rate unused), so the convolutions span those shapes, from CIFAR's
-# 32×32 stem to 112×112 maps, 3 to 512 filters, 9 to 2,304 deep, and each is kept as a `shape_efficiency`.
+# 32×32 stem to 112×112 maps, 3 to 512 filters, 9 to 2,304 deep, and each is kept as a `shape_efficiency`;
+# so do the linear layers, from a classifier on one vector (a matrix-vector product per sample) to ConvNeXt's
+# channels-last MLP on every position of a 56×56 map.
 LAYERS = (
     ("conv3x3_64x56x56", "conv2d", "64x56x56", "conv2d: {name: timed, out: 64, kernel: 3, padding: 1}"),
     ("conv3x3_128x28x28", "conv2d", "128x28x28", "conv2d: {name: timed, out: 128, kernel: 3, padding: 1}"),
@@ -56,6 +58,9 @@ LAYERS = (
     ("grouped3x3_128x56x56_g32", "conv2d grouped", "128x56x56", "conv2d: {name: timed, out: 128, kernel: 3, padding: 1, groups: 32}"),
     ("grouped3x3_512x14x14_g32", "conv2d grouped", "512x14x14", "conv2d: {name: timed, out: 512, kernel: 3, padding: 1, groups: 32}"),
     ("linear_4096x4096", "linear", "4096", "linear: {name: timed, out: 4096}"),
+    ("linear_1280_to1000", "linear", "1280", "linear: {name: timed, out: 1000}"),
+    ("linear_56x56x96_to384", "linear", "56x56x96", "linear: {name: timed, out: 384}"),
+    ("linear_7x7x3072_to768", "linear", "7x7x3072", "linear: {name: timed, out: 768}"),
     ("relu_64x112x112", "relu", "64x112x112", "relu: {name: timed}"),
     ("relu6_96x56x56", "relu6", "96x56x56", "relu6: {name: timed}"),
     ("silu_96x56x56", "silu", "96x56x56", "silu: {name: timed}"),

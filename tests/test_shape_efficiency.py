@@ -39,8 +39,11 @@ def only_layer(layers: str, input_shape: str, device: str):
     ("conv1d", "{out: 8, kernel: 5, groups: 2}", "4x20", (4, 2 * 5, 16)),
     # col2im: rows = out / groups · taps, depth = C_in / groups, columns = input positions
     ("conv_transpose2d", "{out: 32, kernel: 4, stride: 2, padding: 1}", "64x7x7", (32 * 16, 64, 49)),
+    # a linear layer: rows = out features, depth = in features, columns = the leading positions of its input
+    ("linear", "{out: 1000}", "1280", (1000, 1280, 1)),
+    ("linear", "{out: 384}", "56x56x96", (384, 96, 56 * 56)),
 ])
-def test_a_convolution_runs_as_one_product_of_this_shape(op, attrs, in_shape, expected):
+def test_a_convolution_or_linear_layer_runs_as_one_product_of_this_shape(op, attrs, in_shape, expected):
     row = cnncost.analyze(load_text(f"name: t\ninput: {in_shape}\nlayers:\n  - {op}: {attrs}\n")).layers[0]
     assert OPS[op].product_shape(row.attrs, list(row.input_shapes), row.output_shape) == expected
 

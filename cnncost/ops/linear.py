@@ -46,6 +46,11 @@ class Linear(Op):
     def window(self, attrs, in_shapes):
         return _whole(in_shapes[0]) if len(in_shapes[0]) > 1 and in_shapes[0][1:] else None
 
+    def product_shape(self, attrs, in_shapes, out_shape):
+        """(out features) × (in features) @ (in features) × (every leading position: 1 for a classifier on a vector,
+        H·W for ConvNeXt's channels-last MLP)."""
+        return attrs["out"], in_shapes[0][-1], prod(in_shapes[0][:-1])
+
 
 def _whole(shape):
     """A linear on a C×spatial tensor mixes only the last axis; treat that axis as fully covered."""
