@@ -10,7 +10,7 @@ from cnncost.errors import CnnCostError, Location, ShapeWarningError
 from cnncost.graph import INPUT, BlockNesting
 from cnncost.limits import MAX_COUNT
 from cnncost.ops import OPS
-from cnncost.ops.base import OpError, fmt_shape
+from cnncost.ops.base import OpError, fmt_shape, settings_key
 from cnncost.receptive import Field, input_field, through
 from cnncost.traffic import layer_traffic
 from cnncost.training import OPTIMIZER_STATE, backward_transient_bytes, saved_activation_bytes, training_total_bytes
@@ -114,13 +114,8 @@ def layer_row(node, shapes: dict, fields: dict, batch: int, element_bytes: int, 
     """`rules`, when given, keeps each (op, attrs, input shapes)'s Rules for the next layer that repeats them:
     deep networks repeat their blocks, and a 100k-layer spec is mostly repeats."""
     in_shapes = [shapes[name] for name in node.inputs]
-    key = None
-    if rules is not None:
-        try:
-            key = (node.op, tuple(node.attrs.items()), tuple(map(type, node.attrs.values())), tuple(in_shapes))
-            hash(key)
-        except TypeError:  # an attribute that is not hashable: worked out afresh
-            key = None
+    settings = settings_key(node.op, node.attrs) if rules is not None else None  # None: not hashable, worked out afresh
+    key = (settings, tuple(in_shapes)) if settings is not None else None
     found = rules.get(key) if key is not None else None
     if found is None:
         found = op_rules(node, in_shapes, batch, element_bytes)

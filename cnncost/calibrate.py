@@ -235,6 +235,17 @@ def shape_efficiencies(shares: list) -> dict:
     return shapes
 
 
+def every_convolution(values: dict) -> dict:
+    """conv2d's figures (per variant) for every op documented as a convolution (1-D, 3-D, transposed): numpy runs
+    them all as a window copy and a product, and their depthwise and grouped variants as a batched product."""
+    return {f"{op}{key[6:]}": value for op in _convolutions() for key, value in values.items() if key.startswith("conv2d")}
+
+
+def every_op(values: dict) -> dict:
+    """A profile's figures per op: conv2d's for every convolution, the others' as measured."""
+    return {**every_convolution(values), **{key: value for key, value in values.items() if not key.startswith("conv2d")}}
+
+
 def _duration(seconds: float) -> str:
     return f"{max(1, round(seconds * 1e9))}ns"
 
@@ -249,14 +260,8 @@ def profile_text(measured: dict, name: str | None = None) -> str:
     peak, bandwidth, fixed = max(gemms), measured["copy_bytes_per_second"], overheads(measured)
     shares = layer_shares(measured, peak, bandwidth)
     layers, shapes = efficiencies(shares), shape_efficiencies(shares)
-    # the 2-D convolution stands for every op documented as a convolution (1-D, 3-D, transposed): numpy runs
-    # them all as a window copy and a product, and their depthwise and grouped variants as a batched product
-    def every_convolution(values: dict) -> dict:
-        return {f"{op}{key[6:]}": value for op in _convolutions() for key, value in values.items() if key.startswith("conv2d")}
-
-    convolutions = every_convolution(layers)
     efficiency = {"default": _share(measured["elementwise_elements_per_second"] * 8, bandwidth),  # 4 B read + 4 written
-                  **convolutions, **{key: value for key, value in layers.items() if key not in convolutions}}
+                  **every_op(layers)}
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     doc = {
@@ -266,9 +271,9 @@ def profile_text(measured: dict, name: str | None = None) -> str:
         "peak_flops": {"float32": peak},
         "memory_bandwidth": f"{bandwidth}B/s",
         "overhead": _duration(fixed["overhead"]),
-        "op_overhead": {key: _duration(value) for key, value in every_convolution(fixed).items()}
-        | {key: _duration(value) for key, value in fixed.items() if key != "overhead" and not key.startswith("conv2d")},
+        "op_overhead": {key: _duration(value) for key, value in every_op(fixed).items() if key != "overhead"},
         "efficiency": efficiency,
+        # convolutions only: a linear layer takes the median of its benchmarks, its shapes are not interpolated
         "shape_efficiency": every_convolution(shapes),
         "sources": {
             "peak_flops": "the fastest float32 matrix product in measurements (FLOP/s, 2 per multiply-add)",

@@ -168,6 +168,18 @@ class Op:
         return self.kind
 
 
+def settings_key(op: str, settings: dict) -> tuple | None:
+    """A hashable key for an op's settings, for work done once per distinct layer. It holds the values' types,
+    since 1, 1.0 and True are equal in Python but not in a spec (`bias: 1` is an error); None when a value cannot
+    be hashed (a list)."""
+    key = (op, tuple(settings.items()), tuple(map(type, settings.values())))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
 def unknown_key_message(name: str, known, what: str) -> str:
     close = difflib.get_close_matches(str(name), list(known), n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(known) or 'none'}"

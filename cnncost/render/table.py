@@ -29,16 +29,12 @@ def to_rich(view: View, width: int | None = None):
             footer = column.human(view.total_row[i])
         header = _stacked(column.header) if compact else column.header
         table.add_column(header, justify="right" if column.numeric else "left", footer=footer, no_wrap=True)
-    name_at = [i for i, _ in shown].index(view.name_column) if view.name_column in dict(shown) else None
-    by_column = [cells[i] for i, _ in shown]
-    if name_at is not None:
-        by_column[name_at] = [_middle(name, names) for name in by_column[name_at]]
-    for cells in zip(*by_column):
-        table.add_row(*cells)
+    for row in zip(*_fitted_cells(view, shown, cells, names)):
+        table.add_row(*row)
     parts = [table]
-    dropped = [column.header for column in view.columns if column.shown_in_tables and column not in dict(shown).values()]
-    if dropped:
-        parts.append(Text(f"(hidden to fit {width} columns: {', '.join(dropped)}; widen the terminal or use --format csv)", style="dim"))
+    hidden = _hidden_note(view, shown, width)
+    if hidden:
+        parts.append(Text(hidden, style="dim"))
     for label, text in view.totals:
         parts.append(Text.assemble((f"{label}: ", "bold"), text))
     for note in view.notes:
@@ -127,6 +123,22 @@ def _name_width(view: View, shown, width: int | None, compact: bool = False, cel
     return max(name - over, NAME_MIN) if over > 0 else None
 
 
+def _fitted_cells(view: View, shown, cells: dict, names: int | None) -> list[list[str]]:
+    """The shown columns' cells, by column, with the names shortened from the middle to `names` characters."""
+    by_column = [cells[i] for i, _ in shown]
+    if names is not None:
+        at = [i for i, _ in shown].index(view.name_column)
+        by_column[at] = [_middle(name, names) for name in by_column[at]]
+    return by_column
+
+
+def _hidden_note(view: View, shown, width: int | None) -> str | None:
+    """Which columns a narrow terminal hid, and how to see them."""
+    kept = [column for _, column in shown]
+    dropped = [column.header for column in view.columns if column.shown_in_tables and column not in kept]
+    return f"(hidden to fit {width} columns: {', '.join(dropped)}; widen the terminal or use --format csv)" if dropped else None
+
+
 def _middle(text: str, limit: int | None) -> str:
     """`features.denseblock3.denselayer12.conv2` → `features.dens…layer12.conv2`: both ends stay readable."""
     if limit is None or len(text) <= limit:
@@ -141,11 +153,7 @@ def to_plain(view: View, width: int | None = None) -> str:
     cells = view_cells(view)
     shown = fit_columns(view, width, cells)
     columns = [column for _, column in shown]
-    body = [cells[i] for i, _ in shown]  # by column: each width is one max()
-    names = _name_width(view, shown, width, cells=cells)
-    if names is not None:
-        at = [i for i, _ in shown].index(view.name_column)
-        body[at] = [_middle(name, names) for name in body[at]]
+    body = _fitted_cells(view, shown, cells, _name_width(view, shown, width, cells=cells))  # by column: each width is one max()
     footer = None
     if view.total_row is not None:
         footer = [column.human(view.total_row[i]) if view.total_row[i] != "" else "" for i, column in shown]
@@ -165,9 +173,8 @@ def to_plain(view: View, width: int | None = None) -> str:
     if footer:
         out += [rule, *lines([[cell] for cell in footer])]
     out.append("")
-    dropped = [column.header for column in view.columns if column.shown_in_tables and column not in columns]
-    hidden = [f"(hidden to fit {width} columns: {', '.join(dropped)}; widen the terminal or use --format csv)"] if dropped else []
-    prose = hidden + [f"{label}: {text}" for label, text in view.totals] + list(view.notes)
+    hidden = _hidden_note(view, shown, width)
+    prose = ([hidden] if hidden else []) + [f"{label}: {text}" for label, text in view.totals] + list(view.notes)
     if width:  # on a terminal, wrapped between words as rich wraps them
         import textwrap
 

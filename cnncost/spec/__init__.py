@@ -9,7 +9,7 @@ from cnncost.gcpause import gc_paused
 from cnncost.graph import Graph, Node, build_graph
 from cnncost.limits import MAX_COUNT
 from cnncost.ops import OPS
-from cnncost.ops.base import OpError, unknown_key_message
+from cnncost.ops.base import OpError, settings_key, unknown_key_message
 from cnncost.spec.args import bind_spec_args, matching_reference, spec_functions
 from cnncost.spec.bundled import resolve_source
 from cnncost.spec.expand import BLOCK_KEYS, GRAPH_INPUT, Expander, Ref, Scope
@@ -140,15 +140,9 @@ def output_refs(doc: LocDict, last: str) -> list[tuple[str, Location]]:
 def node_attrs(spec_node, normalized: dict | None = None) -> dict:
     """A layer's attributes, checked against its op's declared keys. `normalized` keeps each (op, settings as
     written)'s result for the layers that repeat them (a block's every instance); each layer gets its own copy."""
-    key = None
-    if normalized is not None:
-        try:
-            key = (spec_node.op, tuple(spec_node.raw.items()), tuple(map(type, spec_node.raw.values())))  # `bias: 1` ≠ `bias: true`
-            found = normalized.get(key)
-        except TypeError:  # a list among the settings: normalized afresh
-            key = found = None
-        if found is not None:
-            return dict(found)
+    key = settings_key(spec_node.op, spec_node.raw) if normalized is not None else None  # None for a list among them
+    if key is not None and key in normalized:
+        return dict(normalized[key])
     try:
         attrs = OPS[spec_node.op].normalize(spec_node.raw)
     except OpError as exc:
